@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/modelc check examples/retail.dm
-	$(BIN)/modelc fmt --check examples/*.dm
+	$(BIN)/modelc check examples/retail/retail.dm examples/vault/vault.dm
+	$(BIN)/modelc fmt --check examples/*/*.dm
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check src tests

@@ -1,0 +1,48 @@
+"""Load plans: dialect-neutral steps (sqlglot expressions) that bring a target up to date.
+
+A plan is built once per entity and rendered per dialect. Steps run in order in one
+transaction: `stage` fills temporary tables, `check` aborts the load (rollback) when
+its query returns rows, `count` returns one row of counters for the run summary,
+`apply` changes the target, `cleanup` drops the staging tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlglot import exp
+
+StepKind = Literal["stage", "check", "count", "apply", "cleanup"]
+LOAD_TS = "load_ts"  # name of the placeholder for the run's load timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: StepKind
+    expression: exp.Expression
+    purpose: str
+    message: str | None = None  # check: what is wrong when the query returns rows
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPlan:
+    entity: str
+    strategy: str  # e.g. "merge", "update+insert", "insert"
+    steps: tuple[Step, ...]
+
+
+def load_ts_placeholder() -> exp.Expression:
+    return exp.cast(exp.Placeholder(this=LOAD_TS), exp.DataType.build("timestamp"))
+
+
+def bind_load_ts(expression: exp.Expression, value: exp.Expression | None) -> exp.Expression:
+    """Replace the load-timestamp placeholder by `value` (default: the current timestamp)."""
+    value = value if value is not None else exp.CurrentTimestamp()
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name == LOAD_TS:
+            return value.copy()
+        return node
+
+    return expression.transform(swap)

@@ -1,0 +1,607 @@
+"""The dimension load (docs/semantics.md, "Dimension tables") as a staged plan.
+
+1. `batch`: the source rows with their change timestamp and delete flag, identical
+   rows collapsed, NULL keys left out (counted), conflicts checked or picked.
+2. `classified`: each batch row is *chain*, *old* (already known) or *late* against
+   the key's latest stored version and, for old rows, the stored history.
+3. `changes`: the final image of every row that must be inserted or updated. Chain
+   rows of a key follow its latest version (the *anchor*) in time order; window
+   functions turn that ordered chain into version groups, scd0/1/3 values and
+   validity ranges, so several versions of one key are applied in one load.
+4. apply: one MERGE on the surrogate key (every changed row is a full image, so the
+   MERGE needs no conditions), or UPDATE ... FROM + INSERT where MERGE is missing.
+
+The SQL is written once in DuckDB's dialect with every identifier quoted, parsed by
+sqlglot into expressions, and rendered per dialect from there. Internal columns are
+prefixed `_mc_` so they cannot collide with a model's columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from .. import hashing, ir
+from . import LOAD_TS, LoadPlan, Step
+
+READ = "duckdb"  # dialect the templates below are written in
+
+# Metadata columns every dimension row carries (docs/semantics.md).
+CHANGED_AT = "dw_changed_at"
+LOADED_AT = "dw_loaded_at"
+UPDATED_AT = "dw_updated_at"
+IS_DELETED = "is_deleted"
+MEMBER_VALID_FROM = "0001-01-01 00:00:00"
+
+
+def q(name: str) -> str:
+    """A quoted identifier in the template dialect: no name can break the SQL."""
+    return exp.to_identifier(name, quoted=True).sql(READ)
+
+
+def qt(schema: str | None, table: str) -> str:
+    return f"{q(schema)}.{q(table)}" if schema else q(table)
+
+
+def lit(value: str) -> str:
+    return exp.Literal.string(value).sql(READ)
+
+
+def _eq_all(cols: list[str], left: str, right: str) -> str:
+    """Null-safe equality of `cols` between two aliases (TRUE when there are none)."""
+    if not cols:
+        return "TRUE"
+    return " AND ".join(f"{left}.{q(c)} IS NOT DISTINCT FROM {right}.{q(c)}" for c in cols)
+
+
+def _ne_any(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return "FALSE"
+    return "(" + " OR ".join(f"{a} IS DISTINCT FROM {b}" for a, b in pairs) + ")"
+
+
+def _on(cols: list[str], left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{q(c)} = {right}.{q(c)}" for c in cols)
+
+
+def _parse(sql: str) -> exp.Expression:
+    return sqlglot.parse_one(sql, read=READ)
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Physical names used by one dimension's load."""
+
+    target: str
+    source: str
+    batch: str
+    classified: str
+    old: str
+    changes: str
+
+
+class DimensionLoad:
+    """Builds the plan for one dimension; one instance per dimension, discarded after."""
+
+    def __init__(self, dim: ir.Dimension, source: ir.Source, settings: ir.Settings):
+        self.dim, self.source, self.settings = dim, source, settings
+        self.keys = [c.name for c in dim.key]
+        self.key_types = {c.name: c.type for c in dim.key}
+        self.tracked = list(dim.columns)
+        self.cols = [c.name for c in self.tracked]
+        self.by_scd = {k: [c.name for c in self.tracked if c.scd == k] for k in (0, 1, 2, 3)}
+        self.prev = {c.name: c.previous or f"previous_{c.name}" for c in self.tracked if c.scd == 3}
+        h = dim.history
+        self.vf, self.vt, self.ic = h.valid_from, h.valid_to, h.is_current
+        self.versioned = dim.versioned
+        self.tomb = dim.deletes.mode == "tombstone"
+        self.invalidate = dim.deletes.mode == "invalidate"
+        self.cdc = dim.deletes.where is not None
+        self.sk = f"{dim.name}_key"
+        tag = f"_mc_{dim.name}"
+        self.n = Names(
+            target=qt(settings.schema, dim.name),
+            source=qt(source.schema, source.table),
+            batch=q(f"{tag}_batch"),
+            classified=q(f"{tag}_classified"),
+            old=q(f"{tag}_old"),
+            changes=q(f"{tag}_changes"),
+        )
+        self.unknown = lit(hashing.special_key("unknown", settings.hash))
+        self.error = lit(hashing.special_key("error", settings.hash))
+        self.load_ts = f"CAST(${LOAD_TS} AS TIMESTAMP)"
+
+    # ---- physical layout --------------------------------------------------------------
+
+    def table_columns(self) -> list[str]:
+        """Columns of the dimension table, in order (must match the DDL plan)."""
+        out = [self.sk, *self.keys]
+        for c in self.tracked:
+            out.append(c.name)
+            if c.scd == 3:
+                out.append(self.prev[c.name])
+        if self.versioned:
+            out += [self.vf, self.vt, self.ic]
+            if self.tomb:
+                out.append(IS_DELETED)
+        return out + [CHANGED_AT, LOADED_AT, UPDATED_AT]
+
+    # ---- building blocks ---------------------------------------------------------------
+
+    def _source_expr(self, col: ir.DimensionColumn) -> str:
+        if col.expression is not None:
+            return f"({sqlglot.parse_one(col.expression, read=READ).sql(READ, identify=True)})"
+        return f"s.{q(col.name)}"
+
+    def _change_ts(self) -> str:
+        ch = self.dim.change
+        if ch.by == "timestamp" and ch.column:
+            col = self.source.column(ch.column)
+            expr = f"s.{q(ch.column)}"
+            if col is not None and col.type.name == "timestamptz":
+                expr = f"timezone('UTC', {expr})"
+            return f"CAST({expr} AS TIMESTAMP)"
+        return self.load_ts
+
+    def _filter(self) -> str:
+        conds = [f"s.{q(k)} IS NOT NULL" for k in self.keys]
+        if self.dim.filter:
+            conds.insert(0, f"({sqlglot.parse_one(self.dim.filter, read=READ).sql(READ, identify=True)})")
+        return " AND ".join(conds)
+
+    def _delete_flag(self) -> str:
+        if self.dim.deletes.where is None:
+            return "FALSE"
+        cond = sqlglot.parse_one(self.dim.deletes.where, read=READ).sql(READ, identify=True)
+        return f"COALESCE(({cond}), FALSE)"
+
+    def _row_hash(self, alias: str) -> str:
+        values = [(exp.column(c, table=alias, quoted=True), self._type(c)) for c in self.cols]
+        values.append((exp.column("_mc_del", table=alias, quoted=True), ir.Type("bool")))
+        return hashing.hash_key(values, self.settings.hash).sql(READ)
+
+    def _type(self, name: str) -> ir.Type:
+        if name in self.key_types:
+            return self.key_types[name]
+        return next(c.type for c in self.tracked if c.name == name)
+
+    def _surrogate(self, alias: str, valid_from: str | None) -> str:
+        values = [(exp.column(k, table=alias, quoted=True), self.key_types[k]) for k in self.keys]
+        if valid_from is not None:
+            values.append((exp.column(valid_from, table=alias, quoted=True), ir.Type("timestamp")))
+        return hashing.hash_key(values, self.settings.hash).sql(READ)
+
+    # ---- stage 1: the batch -----------------------------------------------------------------
+
+    def stage_batch(self) -> list[Step]:
+        keys = ", ".join(f"s.{q(k)}" for k in self.keys)
+        tracked = ", ".join(f"{self._source_expr(c)} AS {q(c.name)}" for c in self.tracked)
+        select = (
+            f"SELECT DISTINCT {keys}{', ' + tracked if tracked else ''}, {self._change_ts()} AS _mc_ts, "
+            f"{self._delete_flag()} AS _mc_del FROM {self.n.source} AS s WHERE {self._filter()}"
+        )
+        cols = ", ".join(q(c) for c in [*self.keys, *self.cols, "_mc_ts", "_mc_del"])
+        key_cols = ", ".join(q(k) for k in self.keys)
+        steps: list[Step] = []
+        if self.dim.duplicates == "pick":
+            select = (
+                f"SELECT {cols} FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY {key_cols}, _mc_ts "
+                f"ORDER BY {self._row_hash('d')}) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
+            )
+        steps.append(Step("stage", _parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
+        if self.dim.duplicates == "error":
+            check = (
+                f"SELECT {key_cols}, _mc_ts FROM {self.n.batch} GROUP BY {key_cols}, _mc_ts "
+                f"HAVING COUNT(*) > 1 ORDER BY {key_cols}, _mc_ts LIMIT 11"
+            )
+            message = "different rows with the same key and change timestamp (duplicates error)"
+            steps.append(Step("check", _parse(check), "conflicts", message))
+        return steps
+
+    # ---- stage 2: classification ------------------------------------------------------------
+
+    def _latest(self) -> str:
+        order = self.vf if self.versioned else CHANGED_AT
+        return (
+            f"SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {', '.join(q(k) for k in self.keys)} "
+            f"ORDER BY t.{q(order)} DESC) AS _mc_rn FROM {self.n.target} AS t "
+            f"WHERE t.{q(self.sk)} NOT IN ({self.unknown}, {self.error})) AS x WHERE _mc_rn = 1"
+        )
+
+    def stage_classified(self) -> list[Step]:
+        s2 = self.by_scd[2]
+        if self.versioned:
+            open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+            chain = (
+                f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
+                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND {_eq_all(s2, 'b', 'l')} "
+                f"AND {open_latest} THEN 'chain' "
+            )
+            # A deleted key reopens no earlier than its deletion: the end of a closed version,
+            # the start of a tombstone.
+            # (a row at a tombstone's very start would collide with it, so that bound is strict).
+            tomb_floor = f"WHEN l.{q(IS_DELETED)} THEN l.{q(self.vf)} " if self.tomb else ""
+            tomb_strict = f"CASE WHEN l.{q(IS_DELETED)} THEN 1 ELSE 0 END" if self.tomb else "0"
+            extra = (
+                f", CASE WHEN l.{q(self.sk)} IS NULL THEN NULL WHEN NOT l.{q(self.ic)} THEN l.{q(self.vt)} "
+                f"{tomb_floor}ELSE NULL END AS _mc_floor, {tomb_strict} AS _mc_floor_strict, "
+                f"l.{q(self.vf)} AS _mc_lat_vf"
+            )
+        else:
+            chain = f"WHEN b._mc_ts >= l.{q(CHANGED_AT)} THEN 'chain' "
+            extra = ""
+        sql = (
+            f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) "
+            f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {chain}ELSE 'old' END AS _mc_class{extra} "
+            f"FROM {self.n.batch} AS b LEFT JOIN lat AS l ON {_on(self.keys, 'b', 'l')}"
+        )
+        steps = [Step("stage", _parse(sql), "classify")]
+        key_cols = ", ".join(f"k.{q(k)}" for k in self.keys)
+        if self.versioned:
+            not_deleted = f" AND NOT v.{q(IS_DELETED)}" if self.tomb else ""
+            old = (
+                f"CREATE TEMPORARY TABLE {self.n.old} AS SELECT {key_cols}, k._mc_ts, k._mc_del, "
+                f"COUNT(v.{q(self.sk)}) AS _mc_open, MAX(CASE WHEN v.{q(self.sk)} IS NOT NULL AND "
+                f"{_eq_all(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree "
+                f"FROM {self.n.classified} AS k LEFT JOIN {self.n.target} AS v ON {_on(self.keys, 'v', 'k')} "
+                f"AND v.{q(self.vf)} <= k._mc_ts AND (v.{q(self.vt)} IS NULL OR k._mc_ts < v.{q(self.vt)})"
+                f"{not_deleted} WHERE k._mc_class = 'old' GROUP BY {key_cols}, k._mc_ts, k._mc_del"
+            )
+            late = f"SELECT * FROM {self.n.old} WHERE (NOT _mc_del AND _mc_agree = 0) OR (_mc_del AND _mc_open > 0)"
+        else:
+            old = (
+                f"CREATE TEMPORARY TABLE {self.n.old} AS SELECT * FROM (SELECT {key_cols}, k._mc_ts, k._mc_del, "
+                f"k._mc_class, MAX(CASE WHEN k._mc_class = 'chain' THEN 1 ELSE 0 END) OVER "
+                f"(PARTITION BY {key_cols}) AS _mc_has_chain FROM {self.n.classified} AS k) AS o "
+                f"WHERE _mc_class = 'old'"
+            )
+            late = f"SELECT * FROM {self.n.old} WHERE _mc_has_chain = 0"
+        steps.append(Step("stage", _parse(old), "history check"))
+        if self.dim.late == "error":
+            key_list = ", ".join(q(k) for k in self.keys)
+            check = f"SELECT {key_list}, _mc_ts FROM ({late}) AS x ORDER BY {key_list}, _mc_ts LIMIT 11"
+            message = "rows older than the stored history that disagree with it (late error)"
+            steps.append(Step("check", _parse(check), "late rows", message))
+        self._late_sql = late
+        return steps
+
+    # ---- stage 3: the changes ----------------------------------------------------------------
+
+    def _chain_ctes(self) -> str:
+        """CTEs `u` .. `d3` (see the module docstring)."""
+        keys = [q(k) for k in self.keys]
+        part = ", ".join(keys)
+        cols = [q(c) for c in self.cols]
+        prevs = [q(self.prev[c]) for c in self.by_scd[3]]
+        # anchors: the latest stored version of each key that has chain rows
+        if self.versioned:
+            state = (
+                f"CASE WHEN l.{q(IS_DELETED)} THEN 'deleted' " if self.tomb else "CASE "
+            ) + f"WHEN l.{q(self.ic)} THEN 'open' ELSE 'closed' END"
+            anchor_eff, anchor_meta = f"l.{q(self.vf)}", f"l.{q(self.vf)}, l.{q(self.vt)}"
+            # A row that is not newer than the deletion tells only that the key is back by now.
+            row_eff = (
+                "CASE WHEN c._mc_ts < c._mc_floor OR (c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1) "
+                f"THEN GREATEST({self.load_ts}, c._mc_floor) "
+                "ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts)) END"
+            )
+        else:
+            state, anchor_eff, anchor_meta = "'open'", f"l.{q(CHANGED_AT)}", "NULL, NULL"
+            row_eff = "c._mc_ts"
+        del_state = "'deleted'" if self.tomb else "'closed'"
+        lsel = ", ".join([*(f"l.{k}" for k in keys), *(f"l.{c}" for c in cols), *(f"l.{p}" for p in prevs)])
+        csel = ", ".join([*(f"c.{k}" for k in keys), *(f"c.{c}" for c in cols), *("NULL" for _ in prevs)])
+        skip_deletes = "" if (self.tomb or self.invalidate) else " AND NOT c._mc_del"
+        u = (
+            f"u AS (SELECT {lsel}, l.{q(CHANGED_AT)} AS _mc_ts, {anchor_eff} AS _mc_eff, FALSE AS _mc_del, "
+            f"1 AS _mc_anchor, {state} AS _mc_state, l.{q(self.sk)} AS _mc_sk, {anchor_meta.split(', ')[0]} AS _mc_vf, "
+            f"{anchor_meta.split(', ')[1]} AS _mc_vt, l.{q(LOADED_AT)} AS _mc_la, l.{q(CHANGED_AT)} AS _mc_ch "
+            f"FROM lat AS l JOIN (SELECT DISTINCT {part} FROM {self.n.classified} WHERE _mc_class = 'chain') AS ck "
+            f"ON {_on(self.keys, 'l', 'ck')} "
+            f"UNION ALL SELECT {csel}, c._mc_ts, {row_eff}, c._mc_del, 0, "
+            f"CASE WHEN c._mc_del THEN {del_state} ELSE 'open' END, NULL, NULL, NULL, NULL, NULL "
+            f"FROM {self.n.classified} AS c WHERE c._mc_class = 'chain'{skip_deletes})"
+        )
+        # rows clamped to a close time share it: keep the newest of them
+        u2 = (
+            f"u2 AS (SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY {part}, _mc_eff, _mc_anchor "
+            f"ORDER BY _mc_ts DESC) AS _mc_r FROM u) AS x WHERE _mc_r = 1)"
+        )
+        s1 = (
+            f"s1 AS (SELECT u2.*, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY _mc_eff, _mc_anchor DESC, "
+            f"_mc_ts) AS _mc_seq FROM u2)"
+        )
+        w = f"OVER (PARTITION BY {part} ORDER BY _mc_seq)"
+        lags = "".join(f", LAG({q(c)}) {w} AS {q('_mc_lag_' + c)}" for c in self.by_scd[2])
+        s2 = (
+            f"s2 AS (SELECT s1.*, LAG(_mc_state) {w} AS _mc_prev_state, LAG(_mc_eff) {w} AS _mc_prev_eff{lags} FROM s1)"
+        )
+        s2_changed = _ne_any([(q(c), q("_mc_lag_" + c)) for c in self.by_scd[2]])
+        tomb_start = "CASE WHEN _mc_prev_state = 'open' THEN 1 ELSE 0 END" if self.tomb else "0"
+        close = "CASE WHEN _mc_del AND _mc_prev_state = 'open' THEN 1 ELSE 0 END" if self.invalidate else "0"
+        s3 = (
+            # A row at the same instant as the version before it changes that version in place
+            # (it happens when a version had to start later than its data, after a reappearance).
+            f"s3 AS (SELECT s2.*, CASE WHEN _mc_anchor = 1 THEN 0 WHEN _mc_eff = _mc_prev_eff THEN 0 "
+            f"WHEN _mc_del THEN {tomb_start} "
+            f"WHEN _mc_prev_state IS NULL OR _mc_prev_state <> 'open' THEN 1 WHEN {s2_changed} THEN 1 ELSE 0 END "
+            f"AS _mc_start, {close} AS _mc_close FROM s2)"
+        )
+        upto = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        s4 = (
+            f"s4 AS (SELECT s3.*, SUM(_mc_start) OVER (PARTITION BY {part} ORDER BY _mc_seq {upto}) AS _mc_grp, "
+            f"MIN(CASE WHEN _mc_start = 1 OR _mc_close = 1 THEN _mc_eff END) OVER (PARTITION BY {part} "
+            f"ORDER BY _mc_seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS _mc_next_end, "
+            f"MAX(CASE WHEN NOT _mc_del THEN _mc_seq END) OVER (PARTITION BY {part} ORDER BY _mc_seq {upto}) "
+            f"AS _mc_data_seq FROM s3)"
+        )
+        # values over the data rows: scd0 first value, scd1 last value, scd3 previous values
+        whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+        wd = f"OVER (PARTITION BY {part} ORDER BY _mc_seq)"
+        d1_parts = [
+            f"FIRST_VALUE({q(c)}) OVER (PARTITION BY {part} ORDER BY _mc_seq {whole}) AS {q('_mc_s0_' + c)}"
+            for c in self.by_scd[0]
+        ]
+        d1_parts += [
+            f"FIRST_VALUE({q(c)}) OVER (PARTITION BY {part} ORDER BY _mc_seq DESC {whole}) AS {q('_mc_s1_' + c)}"
+            for c in self.by_scd[1]
+        ]
+        for i, c in enumerate(self.by_scd[3]):
+            d1_parts.append(
+                f"CASE WHEN ROW_NUMBER() {wd} = 1 THEN 1 WHEN {q(c)} IS DISTINCT FROM LAG({q(c)}) {wd} THEN 1 "
+                f"ELSE 0 END AS _mc_chg{i}"
+            )
+            d1_parts.append(
+                f"CASE WHEN _mc_anchor = 1 THEN {q(self.prev[c])} WHEN ROW_NUMBER() {wd} = 1 THEN NULL "
+                f"ELSE LAG({q(c)}) {wd} END AS _mc_pv{i}"
+            )
+        d1 = f"d1 AS (SELECT s4.*{''.join(', ' + p for p in d1_parts)} FROM s4 WHERE NOT _mc_del)"
+        d2_parts = [
+            f"SUM(_mc_chg{i}) OVER (PARTITION BY {part} ORDER BY _mc_seq {upto}) AS _mc_g{i}"
+            for i in range(len(self.by_scd[3]))
+        ]
+        d2 = f"d2 AS (SELECT d1.*{''.join(', ' + p for p in d2_parts)} FROM d1)"
+        d3_parts = [
+            f"FIRST_VALUE(_mc_pv{i}) OVER (PARTITION BY {part}, _mc_g{i} ORDER BY _mc_seq {whole}) "
+            f"AS {q('_mc_p3_' + c)}"
+            for i, c in enumerate(self.by_scd[3])
+        ]
+        d3 = f"d3 AS (SELECT d2.*{''.join(', ' + p for p in d3_parts)} FROM d2)"
+        return ", ".join([u, u2, s1, s2, s3, s4, d1, d2, d3])
+
+    def _image_values(self, dv: str) -> list[str]:
+        """Tracked values (and scd3 previous values) of a version image, from data row `dv`."""
+        out = []
+        scope_all = self.dim.history.scd1_scope == "all"
+        for c in self.tracked:
+            if c.scd == 0:
+                out.append(f"{dv}.{q('_mc_s0_' + c.name)} AS {q(c.name)}")
+            elif c.scd == 1 and scope_all:
+                out.append(f"{dv}.{q('_mc_s1_' + c.name)} AS {q(c.name)}")
+            else:
+                out.append(f"{dv}.{q(c.name)} AS {q(c.name)}")
+            if c.scd == 3:
+                out.append(f"{dv}.{q('_mc_p3_' + c.name)} AS {q(self.prev[c.name])}")
+        return out
+
+    def stage_changes(self) -> list[Step]:
+        keys = [q(k) for k in self.keys]
+        part = ", ".join(keys)
+        g = (
+            f"g AS (SELECT {part}, _mc_grp, MIN(_mc_seq) AS _mc_first, MAX(_mc_seq) AS _mc_last, "
+            f"MAX(_mc_ts) AS _mc_maxts FROM s4 GROUP BY {part}, _mc_grp)"
+        )
+        img = (
+            f"img AS (SELECT {', '.join('g.' + k for k in keys)}, {', '.join(self._image_values('dv'))}, "
+            f"st._mc_anchor AS _mc_is_anchor, st._mc_state AS _mc_anchor_state, st._mc_sk AS _mc_old_sk, "
+            f"st._mc_eff AS _mc_vf_new, st._mc_next_end AS _mc_vt_new, st._mc_del AS _mc_tomb, "
+            f"st._mc_vf AS _mc_old_vf, st._mc_vt AS _mc_old_vt, st._mc_la AS _mc_old_la, st._mc_ch AS _mc_old_ch, "
+            f"g._mc_maxts FROM g JOIN s4 AS st ON {_on(self.keys, 'st', 'g')} AND st._mc_seq = g._mc_first "
+            f"JOIN s4 AS lr ON {_on(self.keys, 'lr', 'g')} AND lr._mc_seq = g._mc_last "
+            f"JOIN d3 AS dv ON {_on(self.keys, 'dv', 'g')} AND dv._mc_seq = lr._mc_data_seq)"
+        )
+        parts = self._versioned_images() if self.versioned else self._plain_images()
+        sql = (
+            f"CREATE TEMPORARY TABLE {self.n.changes} AS WITH lat AS ({self._latest()}), "
+            f"{self._chain_ctes()}, {g}, {img} {parts}"
+        )
+        return [Step("stage", _parse(sql), "changes")]
+
+    def _aliased(self, exprs: list[str]) -> str:
+        """`SELECT e1 AS col1, ...` naming the columns of the changes table (first branch of a UNION)."""
+        names = [*self.table_columns(), "_mc_op", "_mc_closed"]
+        assert len(names) == len(exprs), (names, exprs)
+        return "SELECT " + ", ".join(f"{e} AS {q(n)}" for e, n in zip(exprs, names, strict=True))
+
+    def _versioned_images(self) -> str:
+        """SELECT ... UNION ALL ... of every row image to insert or update."""
+        lts = self.load_ts
+        sentinel = self.dim.history.open_end
+        open_end = f"CAST({lit(sentinel.isoformat())} AS TIMESTAMP)" if sentinel else "CAST(NULL AS TIMESTAMP)"
+        keys = [q(k) for k in self.keys]
+        values = []
+        for c in self.tracked:
+            values.append(q(c.name))
+            if c.scd == 3:
+                values.append(q(self.prev[c.name]))
+        vals = ", ".join(f"i.{v}" for v in values)
+        # new versions
+        head = [self._surrogate("i", "_mc_vf_new"), *(f"i.{k}" for k in keys), *(f"i.{v}" for v in values)]
+        head += ["i._mc_vf_new", f"COALESCE(i._mc_vt_new, {open_end})", "i._mc_vt_new IS NULL"]
+        head += ["i._mc_tomb"] if self.tomb else []
+        head += ["i._mc_maxts", lts, "CAST(NULL AS TIMESTAMP)", "'insert'", "0"]
+        new = f"{self._aliased(head)} FROM img AS i WHERE i._mc_is_anchor = 0"
+        # the anchor version: closed or changed in place (a closed anchor keeps its end)
+        new_vt = (
+            f"CASE WHEN i._mc_anchor_state = 'closed' THEN i._mc_old_vt ELSE COALESCE(i._mc_vt_new, {open_end}) END"
+        )
+        new_ic = "CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END"
+        in_place = [(f"i.{v}", f"t.{v}") for v in values]
+        changed = _ne_any([*in_place, (new_vt, f"t.{q(self.vt)}"), (new_ic, f"t.{q(self.ic)}")])
+        tomb_t = f", t.{q(IS_DELETED)}" if self.tomb else ""
+        anchor = (
+            f"SELECT i._mc_old_sk, {', '.join('i.' + k for k in keys)}, {vals}, i._mc_old_vf, {new_vt}, {new_ic}"
+            f"{tomb_t}, i._mc_maxts, i._mc_old_la, {lts}, 'update', CASE WHEN t.{q(self.ic)} AND NOT ({new_ic}) "
+            f"THEN 1 ELSE 0 END FROM img AS i JOIN {self.n.target} AS t ON t.{q(self.sk)} = i._mc_old_sk "
+            f"WHERE i._mc_is_anchor = 1 AND {changed}"
+        )
+        selects = [new, anchor]
+        if self.by_scd[1] and self.dim.history.scd1_scope == "all":
+            s1 = self.by_scd[1]
+            s1vals = ", ".join(
+                f"k1.{q('_mc_s1_' + c)}" if c in s1 else f"t.{q(c)}" for c in values_names(self.tracked, self.prev)
+            )
+            tail = f", t.{q(IS_DELETED)}" if self.tomb else ""
+            selects.append(
+                f"SELECT t.{q(self.sk)}, {', '.join('t.' + k for k in keys)}, {s1vals}, t.{q(self.vf)}, "
+                f"t.{q(self.vt)}, t.{q(self.ic)}{tail}, t.{q(CHANGED_AT)}, t.{q(LOADED_AT)}, {lts}, 'update', 0 "
+                f"FROM {self.n.target} AS t JOIN (SELECT DISTINCT {part_k(keys)}, "
+                f"{', '.join(q('_mc_s1_' + c) for c in s1)} FROM d3) AS k1 ON {_on(self.keys, 't', 'k1')} "
+                f"LEFT JOIN lat AS l ON l.{q(self.sk)} = t.{q(self.sk)} WHERE l.{q(self.sk)} IS NULL "
+                f"AND {_ne_any([(f'k1.{q(s1_name(c))}', f't.{q(c)}') for c in s1])}"
+            )
+        if (self.invalidate or self.tomb) and not self.cdc:
+            selects += self._snapshot_deletes(values)
+        return " UNION ALL ".join(selects)
+
+    def _snapshot_deletes(self, values: list[str]) -> list[str]:
+        lts = self.load_ts
+        keys = [q(k) for k in self.keys]
+        close_at = f"GREATEST({lts}, l.{q(self.vf)})"
+        open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+        absent = (
+            f"FROM lat AS l LEFT JOIN (SELECT DISTINCT {', '.join(keys)} FROM {self.n.batch}) AS b "
+            f"ON {_on(self.keys, 'l', 'b')} WHERE b.{keys[0]} IS NULL AND {open_latest} "
+            f"AND EXISTS (SELECT 1 FROM {self.n.batch})"
+        )
+        vals = ", ".join(f"l.{v}" for v in values)
+        tomb_false = ", FALSE" if self.tomb else ""
+        out = [
+            f"SELECT l.{q(self.sk)}, {', '.join('l.' + k for k in keys)}, {vals}, l.{q(self.vf)}, {close_at}, FALSE"
+            f"{tomb_false}, l.{q(CHANGED_AT)}, l.{q(LOADED_AT)}, {lts}, 'update', 1 {absent}"
+        ]
+        if self.tomb:
+            sentinel = self.dim.history.open_end
+            open_end = f"CAST({lit(sentinel.isoformat())} AS TIMESTAMP)" if sentinel else "CAST(NULL AS TIMESTAMP)"
+            values_sk = [(exp.column(k, table="l", quoted=True), self.key_types[k]) for k in self.keys]
+            values_sk.append((sqlglot.parse_one(close_at, read=READ), ir.Type("timestamp")))
+            sk = hashing.hash_key(values_sk, self.settings.hash).sql(READ)
+            out.append(
+                f"SELECT {sk}, {', '.join('l.' + k for k in keys)}, {vals}, {close_at}, {open_end}, TRUE, TRUE, "
+                f"l.{q(CHANGED_AT)}, {lts}, CAST(NULL AS TIMESTAMP), 'insert', 0 {absent}"
+            )
+        return out
+
+    def _plain_images(self) -> str:
+        lts = self.load_ts
+        keys = [q(k) for k in self.keys]
+        values = values_names(self.tracked, self.prev)
+        vals = ", ".join(f"i.{q(v)}" for v in values)
+        head = [self._surrogate("i", None), *(f"i.{k}" for k in keys), *(f"i.{q(v)}" for v in values)]
+        head += ["i._mc_maxts", lts, "CAST(NULL AS TIMESTAMP)", "'insert'", "0"]
+        new = f"{self._aliased(head)} FROM img AS i WHERE i._mc_is_anchor = 0"
+        changed = _ne_any([(f"i.{q(v)}", f"t.{q(v)}") for v in values])
+        upd = (
+            f"SELECT i._mc_old_sk, {', '.join('i.' + k for k in keys)}, {vals}, i._mc_maxts, i._mc_old_la, {lts}, "
+            f"'update', 0 FROM img AS i JOIN {self.n.target} AS t ON t.{q(self.sk)} = i._mc_old_sk "
+            f"WHERE i._mc_is_anchor = 1 AND {changed}"
+        )
+        return f"{new} UNION ALL {upd}"
+
+    # ---- members, apply, counts, cleanup ---------------------------------------------------------
+
+    def members(self) -> list[Step]:
+        cols = self.table_columns()
+        steps = []
+        for key in (self.unknown, self.error):
+            values = []
+            for c in cols:
+                if c == self.sk:
+                    values.append(key)
+                elif self.versioned and c == self.vf:
+                    values.append(f"CAST({lit(MEMBER_VALID_FROM)} AS TIMESTAMP)")
+                elif self.versioned and c == self.ic:
+                    values.append("TRUE")
+                elif self.tomb and c == IS_DELETED:
+                    values.append("FALSE")
+                elif c in (LOADED_AT, CHANGED_AT):
+                    values.append(self.load_ts)
+                elif self.versioned and c == self.vt and self.dim.history.open_end:
+                    values.append(f"CAST({lit(self.dim.history.open_end.isoformat())} AS TIMESTAMP)")
+                else:
+                    values.append("NULL")
+            sql = (
+                f"INSERT INTO {self.n.target} ({', '.join(q(c) for c in cols)}) SELECT {', '.join(values)} "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self.n.target} WHERE {q(self.sk)} = {key})"
+            )
+            steps.append(Step("apply", _parse(sql), "unknown/error member"))
+        return steps
+
+    def apply(self) -> list[Step]:
+        cols = self.table_columns()
+        sets = ", ".join(f"{q(c)} = c.{q(c)}" for c in cols if c != self.sk)
+        sql = (
+            f"MERGE INTO {self.n.target} AS t USING {self.n.changes} AS c ON t.{q(self.sk)} = c.{q(self.sk)} "
+            f"WHEN MATCHED THEN UPDATE SET {sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in cols)}) "
+            f"VALUES ({', '.join('c.' + q(c) for c in cols)})"
+        )
+        return [Step("apply", _parse(sql), "merge")]
+
+    def counts(self) -> Step:
+        cond = sqlglot.parse_one(self.dim.filter, read=READ).sql(READ, identify=True) if self.dim.filter else "TRUE"
+        filt = f"WHERE ({cond})"
+        nulls = " OR ".join(f"s.{q(k)} IS NULL" for k in self.keys)
+        valid = " AND ".join(f"s.{q(k)} IS NOT NULL" for k in self.keys)
+        sql = (
+            f"SELECT (SELECT COUNT(*) FROM {self.n.changes} WHERE _mc_op = 'insert') AS inserted, "
+            f"(SELECT COUNT(*) FROM {self.n.changes} WHERE _mc_op = 'update' AND _mc_closed = 0) AS updated, "
+            f"(SELECT COUNT(*) FROM {self.n.changes} WHERE _mc_closed = 1) AS closed, "
+            f"(SELECT COUNT(*) FROM {self.n.source} AS s {filt} AND ({nulls})) AS rejected, "
+            f"(SELECT COUNT(*) FROM ({self._late_sql}) AS x) AS late, "
+            f"(SELECT COUNT(*) FROM {self.n.source} AS s {filt} AND {valid}) "
+            f"- (SELECT COUNT(*) FROM (SELECT DISTINCT * FROM {self.n.batch}) AS b) AS duplicates"
+        )
+        return Step("count", _parse(sql), "counts")
+
+    def cleanup(self) -> list[Step]:
+        return [
+            Step("cleanup", _parse(f"DROP TABLE IF EXISTS {t}"), "drop staging")
+            for t in (self.n.changes, self.n.old, self.n.classified, self.n.batch)
+        ]
+
+    def plan(self) -> LoadPlan:
+        steps = [
+            *self.cleanup(),
+            *self.stage_batch(),
+            *self.stage_classified(),
+            *self.stage_changes(),
+            self.counts(),
+            *self.members(),
+            *self.apply(),
+            *self.cleanup(),
+        ]
+        return LoadPlan(self.dim.name, "merge", tuple(steps))
+
+
+def s1_name(col: str) -> str:
+    return "_mc_s1_" + col
+
+
+def values_names(tracked: list[ir.DimensionColumn], prev: dict[str, str]) -> list[str]:
+    out = []
+    for c in tracked:
+        out.append(c.name)
+        if c.scd == 3:
+            out.append(prev[c.name])
+    return out
+
+
+def part_k(keys: list[str]) -> str:
+    return ", ".join(keys)
+
+
+def plan_dimension(dim: ir.Dimension, source: ir.Source, settings: ir.Settings) -> LoadPlan:
+    return DimensionLoad(dim, source, settings).plan()
