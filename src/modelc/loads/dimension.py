@@ -25,8 +25,7 @@ from sqlglot import exp
 
 from .. import hashing, ir
 from . import LOAD_TS, LoadPlan, Step
-
-READ = "duckdb"  # dialect the templates below are written in
+from .sql import READ, eq_all, lit, ne_any, on, parse, q, qt
 
 # Metadata columns every dimension row carries (docs/semantics.md).
 CHANGED_AT = "dw_changed_at"
@@ -34,40 +33,6 @@ LOADED_AT = "dw_loaded_at"
 UPDATED_AT = "dw_updated_at"
 IS_DELETED = "is_deleted"
 MEMBER_VALID_FROM = "0001-01-01 00:00:00"
-
-
-def q(name: str) -> str:
-    """A quoted identifier in the template dialect: no name can break the SQL."""
-    return exp.to_identifier(name, quoted=True).sql(READ)
-
-
-def qt(schema: str | None, table: str) -> str:
-    return f"{q(schema)}.{q(table)}" if schema else q(table)
-
-
-def lit(value: str) -> str:
-    return exp.Literal.string(value).sql(READ)
-
-
-def _eq_all(cols: list[str], left: str, right: str) -> str:
-    """Null-safe equality of `cols` between two aliases (TRUE when there are none)."""
-    if not cols:
-        return "TRUE"
-    return " AND ".join(f"{left}.{q(c)} IS NOT DISTINCT FROM {right}.{q(c)}" for c in cols)
-
-
-def _ne_any(pairs: list[tuple[str, str]]) -> str:
-    if not pairs:
-        return "FALSE"
-    return "(" + " OR ".join(f"{a} IS DISTINCT FROM {b}" for a, b in pairs) + ")"
-
-
-def _on(cols: list[str], left: str, right: str) -> str:
-    return " AND ".join(f"{left}.{q(c)} = {right}.{q(c)}" for c in cols)
-
-
-def _parse(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=READ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,14 +155,14 @@ class DimensionLoad:
                 f"SELECT {cols} FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY {key_cols}, _mc_ts "
                 f"ORDER BY {self._row_hash('d')}) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
             )
-        steps.append(Step("stage", _parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
+        steps.append(Step("stage", parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
         if self.dim.duplicates == "error":
             check = (
                 f"SELECT {key_cols}, _mc_ts FROM {self.n.batch} GROUP BY {key_cols}, _mc_ts "
                 f"HAVING COUNT(*) > 1 ORDER BY {key_cols}, _mc_ts LIMIT 11"
             )
             message = "different rows with the same key and change timestamp (duplicates error)"
-            steps.append(Step("check", _parse(check), "conflicts", message))
+            steps.append(Step("check", parse(check), "conflicts", message))
         return steps
 
     # ---- stage 2: classification ------------------------------------------------------------
@@ -216,7 +181,7 @@ class DimensionLoad:
             open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
             chain = (
                 f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
-                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND {_eq_all(s2, 'b', 'l')} "
+                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND {eq_all(s2, 'b', 'l')} "
                 f"AND {open_latest} THEN 'chain' "
             )
             # A deleted key reopens no earlier than its deletion: the end of a closed version,
@@ -235,17 +200,17 @@ class DimensionLoad:
         sql = (
             f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) "
             f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {chain}ELSE 'old' END AS _mc_class{extra} "
-            f"FROM {self.n.batch} AS b LEFT JOIN lat AS l ON {_on(self.keys, 'b', 'l')}"
+            f"FROM {self.n.batch} AS b LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
         )
-        steps = [Step("stage", _parse(sql), "classify")]
+        steps = [Step("stage", parse(sql), "classify")]
         key_cols = ", ".join(f"k.{q(k)}" for k in self.keys)
         if self.versioned:
             not_deleted = f" AND NOT v.{q(IS_DELETED)}" if self.tomb else ""
             old = (
                 f"CREATE TEMPORARY TABLE {self.n.old} AS SELECT {key_cols}, k._mc_ts, k._mc_del, "
                 f"COUNT(v.{q(self.sk)}) AS _mc_open, MAX(CASE WHEN v.{q(self.sk)} IS NOT NULL AND "
-                f"{_eq_all(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree "
-                f"FROM {self.n.classified} AS k LEFT JOIN {self.n.target} AS v ON {_on(self.keys, 'v', 'k')} "
+                f"{eq_all(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree "
+                f"FROM {self.n.classified} AS k LEFT JOIN {self.n.target} AS v ON {on(self.keys, 'v', 'k')} "
                 f"AND v.{q(self.vf)} <= k._mc_ts AND (v.{q(self.vt)} IS NULL OR k._mc_ts < v.{q(self.vt)})"
                 f"{not_deleted} WHERE k._mc_class = 'old' GROUP BY {key_cols}, k._mc_ts, k._mc_del"
             )
@@ -258,12 +223,12 @@ class DimensionLoad:
                 f"WHERE _mc_class = 'old'"
             )
             late = f"SELECT * FROM {self.n.old} WHERE _mc_has_chain = 0"
-        steps.append(Step("stage", _parse(old), "history check"))
+        steps.append(Step("stage", parse(old), "history check"))
         if self.dim.late == "error":
             key_list = ", ".join(q(k) for k in self.keys)
             check = f"SELECT {key_list}, _mc_ts FROM ({late}) AS x ORDER BY {key_list}, _mc_ts LIMIT 11"
             message = "rows older than the stored history that disagree with it (late error)"
-            steps.append(Step("check", _parse(check), "late rows", message))
+            steps.append(Step("check", parse(check), "late rows", message))
         self._late_sql = late
         return steps
 
@@ -299,7 +264,7 @@ class DimensionLoad:
             f"1 AS _mc_anchor, {state} AS _mc_state, l.{q(self.sk)} AS _mc_sk, {anchor_meta.split(', ')[0]} AS _mc_vf, "
             f"{anchor_meta.split(', ')[1]} AS _mc_vt, l.{q(LOADED_AT)} AS _mc_la, l.{q(CHANGED_AT)} AS _mc_ch "
             f"FROM lat AS l JOIN (SELECT DISTINCT {part} FROM {self.n.classified} WHERE _mc_class = 'chain') AS ck "
-            f"ON {_on(self.keys, 'l', 'ck')} "
+            f"ON {on(self.keys, 'l', 'ck')} "
             f"UNION ALL SELECT {csel}, c._mc_ts, {row_eff}, c._mc_del, 0, "
             f"CASE WHEN c._mc_del THEN {del_state} ELSE 'open' END, NULL, NULL, NULL, NULL, NULL "
             f"FROM {self.n.classified} AS c WHERE c._mc_class = 'chain'{skip_deletes})"
@@ -318,7 +283,7 @@ class DimensionLoad:
         s2 = (
             f"s2 AS (SELECT s1.*, LAG(_mc_state) {w} AS _mc_prev_state, LAG(_mc_eff) {w} AS _mc_prev_eff{lags} FROM s1)"
         )
-        s2_changed = _ne_any([(q(c), q("_mc_lag_" + c)) for c in self.by_scd[2]])
+        s2_changed = ne_any([(q(c), q("_mc_lag_" + c)) for c in self.by_scd[2]])
         tomb_start = "CASE WHEN _mc_prev_state = 'open' THEN 1 ELSE 0 END" if self.tomb else "0"
         close = "CASE WHEN _mc_del AND _mc_prev_state = 'open' THEN 1 ELSE 0 END" if self.invalidate else "0"
         s3 = (
@@ -398,16 +363,16 @@ class DimensionLoad:
             f"st._mc_anchor AS _mc_is_anchor, st._mc_state AS _mc_anchor_state, st._mc_sk AS _mc_old_sk, "
             f"st._mc_eff AS _mc_vf_new, st._mc_next_end AS _mc_vt_new, st._mc_del AS _mc_tomb, "
             f"st._mc_vf AS _mc_old_vf, st._mc_vt AS _mc_old_vt, st._mc_la AS _mc_old_la, st._mc_ch AS _mc_old_ch, "
-            f"g._mc_maxts FROM g JOIN s4 AS st ON {_on(self.keys, 'st', 'g')} AND st._mc_seq = g._mc_first "
-            f"JOIN s4 AS lr ON {_on(self.keys, 'lr', 'g')} AND lr._mc_seq = g._mc_last "
-            f"JOIN d3 AS dv ON {_on(self.keys, 'dv', 'g')} AND dv._mc_seq = lr._mc_data_seq)"
+            f"g._mc_maxts FROM g JOIN s4 AS st ON {on(self.keys, 'st', 'g')} AND st._mc_seq = g._mc_first "
+            f"JOIN s4 AS lr ON {on(self.keys, 'lr', 'g')} AND lr._mc_seq = g._mc_last "
+            f"JOIN d3 AS dv ON {on(self.keys, 'dv', 'g')} AND dv._mc_seq = lr._mc_data_seq)"
         )
         parts = self._versioned_images() if self.versioned else self._plain_images()
         sql = (
             f"CREATE TEMPORARY TABLE {self.n.changes} AS WITH lat AS ({self._latest()}), "
             f"{self._chain_ctes()}, {g}, {img} {parts}"
         )
-        return [Step("stage", _parse(sql), "changes")]
+        return [Step("stage", parse(sql), "changes")]
 
     def _aliased(self, exprs: list[str]) -> str:
         """`SELECT e1 AS col1, ...` naming the columns of the changes table (first branch of a UNION)."""
@@ -439,7 +404,7 @@ class DimensionLoad:
         )
         new_ic = "CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END"
         in_place = [(f"i.{v}", f"t.{v}") for v in values]
-        changed = _ne_any([*in_place, (new_vt, f"t.{q(self.vt)}"), (new_ic, f"t.{q(self.ic)}")])
+        changed = ne_any([*in_place, (new_vt, f"t.{q(self.vt)}"), (new_ic, f"t.{q(self.ic)}")])
         tomb_t = f", t.{q(IS_DELETED)}" if self.tomb else ""
         anchor = (
             f"SELECT i._mc_old_sk, {', '.join('i.' + k for k in keys)}, {vals}, i._mc_old_vf, {new_vt}, {new_ic}"
@@ -458,9 +423,9 @@ class DimensionLoad:
                 f"SELECT t.{q(self.sk)}, {', '.join('t.' + k for k in keys)}, {s1vals}, t.{q(self.vf)}, "
                 f"t.{q(self.vt)}, t.{q(self.ic)}{tail}, t.{q(CHANGED_AT)}, t.{q(LOADED_AT)}, {lts}, 'update', 0 "
                 f"FROM {self.n.target} AS t JOIN (SELECT DISTINCT {part_k(keys)}, "
-                f"{', '.join(q('_mc_s1_' + c) for c in s1)} FROM d3) AS k1 ON {_on(self.keys, 't', 'k1')} "
+                f"{', '.join(q('_mc_s1_' + c) for c in s1)} FROM d3) AS k1 ON {on(self.keys, 't', 'k1')} "
                 f"LEFT JOIN lat AS l ON l.{q(self.sk)} = t.{q(self.sk)} WHERE l.{q(self.sk)} IS NULL "
-                f"AND {_ne_any([(f'k1.{q(s1_name(c))}', f't.{q(c)}') for c in s1])}"
+                f"AND {ne_any([(f'k1.{q(s1_name(c))}', f't.{q(c)}') for c in s1])}"
             )
         if (self.invalidate or self.tomb) and not self.cdc:
             selects += self._snapshot_deletes(values)
@@ -473,7 +438,7 @@ class DimensionLoad:
         open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
         absent = (
             f"FROM lat AS l LEFT JOIN (SELECT DISTINCT {', '.join(keys)} FROM {self.n.batch}) AS b "
-            f"ON {_on(self.keys, 'l', 'b')} WHERE b.{keys[0]} IS NULL AND {open_latest} "
+            f"ON {on(self.keys, 'l', 'b')} WHERE b.{keys[0]} IS NULL AND {open_latest} "
             f"AND EXISTS (SELECT 1 FROM {self.n.batch})"
         )
         vals = ", ".join(f"l.{v}" for v in values)
@@ -502,7 +467,7 @@ class DimensionLoad:
         head = [self._surrogate("i", None), *(f"i.{k}" for k in keys), *(f"i.{q(v)}" for v in values)]
         head += ["i._mc_maxts", lts, "CAST(NULL AS TIMESTAMP)", "'insert'", "0"]
         new = f"{self._aliased(head)} FROM img AS i WHERE i._mc_is_anchor = 0"
-        changed = _ne_any([(f"i.{q(v)}", f"t.{q(v)}") for v in values])
+        changed = ne_any([(f"i.{q(v)}", f"t.{q(v)}") for v in values])
         upd = (
             f"SELECT i._mc_old_sk, {', '.join('i.' + k for k in keys)}, {vals}, i._mc_maxts, i._mc_old_la, {lts}, "
             f"'update', 0 FROM img AS i JOIN {self.n.target} AS t ON t.{q(self.sk)} = i._mc_old_sk "
@@ -536,7 +501,7 @@ class DimensionLoad:
                 f"INSERT INTO {self.n.target} ({', '.join(q(c) for c in cols)}) SELECT {', '.join(values)} "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.n.target} WHERE {q(self.sk)} = {key})"
             )
-            steps.append(Step("apply", _parse(sql), "unknown/error member"))
+            steps.append(Step("apply", parse(sql), "unknown/error member"))
         return steps
 
     def apply(self) -> list[Step]:
@@ -548,7 +513,7 @@ class DimensionLoad:
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in cols)}) "
             f"VALUES ({', '.join('c.' + q(c) for c in cols)})"
         )
-        return [Step("apply", _parse(sql), "merge")]
+        return [Step("apply", parse(sql), "merge")]
 
     def counts(self) -> Step:
         cond = sqlglot.parse_one(self.dim.filter, read=READ).sql(READ, identify=True) if self.dim.filter else "TRUE"
@@ -564,11 +529,11 @@ class DimensionLoad:
             f"(SELECT COUNT(*) FROM {self.n.source} AS s {filt} AND {valid}) "
             f"- (SELECT COUNT(*) FROM (SELECT DISTINCT * FROM {self.n.batch}) AS b) AS duplicates"
         )
-        return Step("count", _parse(sql), "counts")
+        return Step("count", parse(sql), "counts")
 
     def cleanup(self) -> list[Step]:
         return [
-            Step("cleanup", _parse(f"DROP TABLE IF EXISTS {t}"), "drop staging")
+            Step("cleanup", parse(f"DROP TABLE IF EXISTS {t}"), "drop staging")
             for t in (self.n.changes, self.n.old, self.n.classified, self.n.batch)
         ]
 

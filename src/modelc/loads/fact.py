@@ -1,0 +1,232 @@
+"""The fact load (docs/semantics.md, "Facts") as a staged plan.
+
+The batch is read incrementally (rows past the stored watermark), NULL grains are
+rejected and counted, identical rows collapse and conflicting rows of one grain
+are checked or picked. Dimension references are resolved to surrogate keys with
+LEFT JOINs (point in time for versioned dimensions), so an unresolved reference
+becomes the unknown member and never drops a row. Stored rows that still point at
+the unknown member are resolved again on every load (late-arriving members). The
+changed rows are staged as full images and applied with one unconditioned MERGE on
+the grain, which every MERGE dialect accepts.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from .. import hashing, ir
+from . import LOAD_TS, LoadPlan, Step
+from .sql import READ, lit, ne_any, on, parse, q, qt
+
+LOADED_AT = "dw_loaded_at"
+UPDATED_AT = "dw_updated_at"
+
+
+def fact_columns(fact: ir.Fact) -> list[str]:
+    """Columns of the fact table in order (the DDL plan uses the same order)."""
+    out: list[str] = [c.name for c in fact.grain]
+    for ref in fact.references:
+        out.append(f"{ref.role}_key")
+    for ref in fact.references:
+        for name in (*ref.columns, *([ref.at] if ref.at else [])):
+            if name not in out:
+                out.append(name)
+    for name in [c.name for c in fact.degenerate] + [m.name for m in fact.measures] + [d.name for d in fact.derived]:
+        if name not in out:
+            out.append(name)
+    if fact.incremental and fact.incremental not in out:
+        out.append(fact.incremental)
+    return out + [LOADED_AT, UPDATED_AT]
+
+
+class FactLoad:
+    def __init__(self, fact: ir.Fact, source: ir.Source, model: ir.Model):
+        self.fact, self.source, self.model = fact, source, model
+        self.settings = model.settings
+        self.grain = [c.name for c in fact.grain]
+        self.cols = fact_columns(fact)
+        self.role_keys = [f"{r.role}_key" for r in fact.references]
+        self.derived = {d.name: d.expression for d in fact.derived}
+        # columns copied from the source (everything but keys and metadata)
+        self.data = [c for c in self.cols if c not in self.role_keys and c not in (LOADED_AT, UPDATED_AT)]
+        self.target = qt(self.settings.schema, fact.name)
+        tag = f"_mc_{fact.name}"
+        self.batch, self.changes = q(f"{tag}_batch"), q(f"{tag}_changes")
+        self.src = qt(source.schema, source.table)
+        self.unknown = lit(hashing.special_key("unknown", self.settings.hash))
+        self.load_ts = f"CAST(${LOAD_TS} AS TIMESTAMP)"
+
+    def _expr(self, name: str) -> str:
+        if name in self.derived:
+            return f"({sqlglot.parse_one(self.derived[name], read=READ).sql(READ, identify=True)})"
+        return f"s.{q(name)}"
+
+    def _where(self) -> str:
+        conds = [f"s.{q(g)} IS NOT NULL" for g in self.grain]
+        if self.fact.filter:
+            conds.insert(0, f"({sqlglot.parse_one(self.fact.filter, read=READ).sql(READ, identify=True)})")
+        inc = self.fact.incremental
+        if inc:
+            mark = f"(SELECT MAX({q(inc)}) FROM {self.target})"
+            conds.append(f"({mark} IS NULL OR s.{q(inc)} > {mark})")
+        return " AND ".join(conds)
+
+    def stage_batch(self) -> list[Step]:
+        select = (
+            f"SELECT DISTINCT {', '.join(f'{self._expr(c)} AS {q(c)}' for c in self.data)} "
+            f"FROM {self.src} AS s WHERE {self._where()}"
+        )
+        grain = ", ".join(q(g) for g in self.grain)
+        steps = []
+        if self.fact_duplicates() == "pick":
+            types = {c.name: c.type for c in self.source.columns}
+            values = [(exp.column(c, table="d", quoted=True), types.get(c, ir.Type("string"))) for c in self.data]
+            rowhash = hashing.hash_key(values, self.settings.hash).sql(READ)
+            select = (
+                f"SELECT {', '.join(q(c) for c in self.data)} FROM (SELECT d.*, ROW_NUMBER() OVER "
+                f"(PARTITION BY {grain} ORDER BY {rowhash}) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
+            )
+        steps.append(Step("stage", parse(f"CREATE TEMPORARY TABLE {self.batch} AS {select}"), "batch"))
+        if self.fact_duplicates() == "error":
+            check = f"SELECT {grain} FROM {self.batch} GROUP BY {grain} HAVING COUNT(*) > 1 ORDER BY {grain} LIMIT 11"
+            steps.append(Step("check", parse(check), "conflicts", "different rows with the same grain"))
+        return steps
+
+    def fact_duplicates(self) -> str:
+        return getattr(self.fact, "duplicates", "error")
+
+    def _resolve(self, alias: str) -> tuple[list[str], str]:
+        """(key expression per reference, joins) resolving the references of rows aliased `alias`."""
+        keys, joins = [], []
+        for i, ref in enumerate(self.fact.references):
+            dim = self.model.get(ref.dimension)
+            r, f = f"_mc_r{i}", f"_mc_f{i}"
+            if isinstance(dim, ir.Calendar):
+                table = qt(self.settings.schema, dim.name)
+                joins.append(f"LEFT JOIN {table} AS {r} ON {r}.{q('date')} = CAST({alias}.{q(ref.columns[0])} AS DATE)")
+                keys.append(f"COALESCE({r}.{q('date_key')}, 0)")
+                continue
+            assert isinstance(dim, ir.Dimension)
+            table = qt(self.settings.schema, dim.name)
+            sk = q(f"{dim.name}_key")
+            match = " AND ".join(f"{r}.{q(k.name)} = {alias}.{q(c)}" for k, c in zip(dim.key, ref.columns, strict=True))
+            h = dim.history
+            if not dim.versioned:
+                joins.append(f"LEFT JOIN {table} AS {r} ON {match}")
+                keys.append(f"COALESCE({r}.{sk}, {self.unknown})")
+            elif ref.at is None:
+                joins.append(f"LEFT JOIN {table} AS {r} ON {match} AND {r}.{q(h.is_current)}")
+                keys.append(f"COALESCE({r}.{sk}, {self.unknown})")
+            else:
+                t = f"CAST({alias}.{q(ref.at)} AS TIMESTAMP)"
+                joins.append(
+                    f"LEFT JOIN {table} AS {r} ON {match} AND {r}.{q(h.valid_from)} <= {t} "
+                    f"AND ({r}.{q(h.valid_to)} IS NULL OR {t} < {r}.{q(h.valid_to)})"
+                )
+                # before the key's first version: the member existed, its history starts later
+                key_list = ", ".join(q(k.name) for k in dim.key)
+                first = (
+                    f"(SELECT * FROM (SELECT {key_list}, {q(h.valid_from)} AS _mc_vf, {sk} AS _mc_sk, ROW_NUMBER() "
+                    f"OVER (PARTITION BY {key_list} ORDER BY {q(h.valid_from)}) AS _mc_rn FROM {table} "
+                    f"WHERE {sk} NOT IN ({self.unknown}, {lit(hashing.special_key('error', self.settings.hash))})) "
+                    f"AS x WHERE _mc_rn = 1)"
+                )
+                fmatch = " AND ".join(
+                    f"{f}.{q(k.name)} = {alias}.{q(c)}" for k, c in zip(dim.key, ref.columns, strict=True)
+                )
+                joins.append(f"LEFT JOIN {first} AS {f} ON {fmatch}")
+                keys.append(f"COALESCE({r}.{sk}, CASE WHEN {t} < {f}._mc_vf THEN {f}._mc_sk END, {self.unknown})")
+        return keys, " ".join(joins)
+
+    def stage_changes(self) -> list[Step]:
+        lts = self.load_ts
+        data = ", ".join(f"b.{q(c)}" for c in self.data)
+        keys, joins = self._resolve("b")
+        named = "".join(f", {k} AS {q(n)}" for k, n in zip(keys, self.role_keys, strict=True))
+        resolved = f"res AS (SELECT {data}{named} FROM {self.batch} AS b {joins})"
+        cols = [*self.data, *self.role_keys]
+        grain_on = on(self.grain, "t", "r")
+        out = list(self.cols)
+        img = {c: f"r.{q(c)}" for c in cols}
+        insert = (
+            "SELECT " + ", ".join(
+                f"{img.get(c, lts if c == LOADED_AT else 'CAST(NULL AS TIMESTAMP)')} AS {q(c)}" for c in out
+            ) + f", 'insert' AS _mc_op FROM res AS r LEFT JOIN {self.target} AS t ON {grain_on} "
+            f"WHERE t.{q(self.grain[0])} IS NULL"
+        )  # fmt: skip
+        selects = [insert]
+        if self.fact.load == "upsert":
+            changed = ne_any([(f"r.{q(c)}", f"t.{q(c)}") for c in cols if c not in self.grain])
+            selects.append(
+                "SELECT " + ", ".join(
+                    img.get(c, f"t.{q(LOADED_AT)}" if c == LOADED_AT else lts) for c in out
+                ) + f", 'update' FROM res AS r JOIN {self.target} AS t ON {grain_on} WHERE {changed}"
+            )  # fmt: skip
+        if self.fact.references:
+            # stored rows still pointing at the unknown member, resolved again
+            new, tjoins = self._resolve("t")
+            dims = [k for k in self.role_keys if not self._is_calendar(k)]
+            unknown_any = " OR ".join(f"t.{q(k)} = {self.unknown}" for k in dims) or "FALSE"
+            better = " OR ".join(
+                f"(t.{q(k)} = {self.unknown} AND {e} <> {self.unknown})"
+                for k, e in zip(self.role_keys, new, strict=True)
+                if not self._is_calendar(k)
+            )
+            if better:
+                rk_img = {k: e for k, e in zip(self.role_keys, new, strict=True)}
+                selects.append(
+                    "SELECT " + ", ".join(
+                        rk_img.get(c, lts if c == UPDATED_AT else f"t.{q(c)}") for c in out
+                    ) + f", 'rekey' FROM {self.target} AS t {tjoins} LEFT JOIN res AS r ON {grain_on} "
+                    f"WHERE r.{q(self.grain[0])} IS NULL AND ({unknown_any}) AND ({better})"
+                )  # fmt: skip
+        sql = f"CREATE TEMPORARY TABLE {self.changes} AS WITH {resolved} " + " UNION ALL ".join(selects)
+        return [Step("stage", parse(sql), "changes")]
+
+    def _is_calendar(self, role_key: str) -> bool:
+        ref = self.fact.references[self.role_keys.index(role_key)]
+        return isinstance(self.model.get(ref.dimension), ir.Calendar)
+
+    def apply(self) -> list[Step]:
+        grain_on = on(self.grain, "t", "c")
+        sets = ", ".join(f"{q(c)} = c.{q(c)}" for c in self.cols if c not in self.grain)
+        sql = (
+            f"MERGE INTO {self.target} AS t USING {self.changes} AS c ON {grain_on} "
+            f"WHEN MATCHED THEN UPDATE SET {sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in self.cols)}) "
+            f"VALUES ({', '.join('c.' + q(c) for c in self.cols)})"
+        )
+        return [Step("apply", parse(sql), "merge")]
+
+    def counts(self) -> Step:
+        unknown_any = " OR ".join(f"{q(k)} = {self.unknown}" for k in self.role_keys if not self._is_calendar(k))
+        nulls = " OR ".join(f"s.{q(g)} IS NULL" for g in self.grain)
+        valid = " AND ".join(f"s.{q(g)} IS NOT NULL" for g in self.grain)
+        filt = (
+            f"({sqlglot.parse_one(self.fact.filter, read=READ).sql(READ, identify=True)})"
+            if self.fact.filter
+            else "TRUE"
+        )
+        sql = (
+            f"SELECT (SELECT COUNT(*) FROM {self.changes} WHERE _mc_op = 'insert') AS inserted, "
+            f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op = 'update') AS updated, "
+            f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op = 'rekey') AS rekeyed, "
+            f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {filt} AND ({nulls})) AS rejected, "
+            f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op <> 'rekey' AND ({unknown_any or 'FALSE'})) "
+            f"AS unresolved, "
+            f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {filt} AND {valid}) "
+            f"- (SELECT COUNT(*) FROM {self.batch}) AS duplicates"
+        )
+        return Step("count", parse(sql), "counts")
+
+    def cleanup(self) -> list[Step]:
+        return [Step("cleanup", parse(f"DROP TABLE IF EXISTS {t}"), "drop staging") for t in (self.changes, self.batch)]
+
+    def plan(self) -> LoadPlan:
+        steps = [*self.cleanup(), *self.stage_batch(), *self.stage_changes(), self.counts(), *self.apply()]
+        return LoadPlan(self.fact.name, "merge", tuple([*steps, *self.cleanup()]))
+
+
+def plan_fact(fact: ir.Fact, source: ir.Source, model: ir.Model) -> LoadPlan:
+    return FactLoad(fact, source, model).plan()
