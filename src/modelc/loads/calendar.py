@@ -27,12 +27,13 @@ def plan_calendar(cal: ir.Calendar, settings: ir.Settings) -> LoadPlan:
     joins = ", ".join(f"({digit_table}) AS d{i}" for i in range(digits))
     number = " + ".join(f"d{i}.n * {10**i}" for i in range(digits))
     start = f"CAST({lit(cal.start.isoformat())} AS DATE)"
+    quarter = "CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END"
     month_name = "CASE " + " ".join(f"WHEN m = {i} THEN {lit(name)}" for i, name in enumerate(MONTHS, 1)) + " END"
     # ISO day of week counted from a known Monday (1900-01-01), so it needs no locale or week-start setting.
     dow = "(DATE_DIFF('day', CAST('1900-01-01' AS DATE), d) % 7) + 1"
     sql = (
         f"INSERT INTO {target} ({', '.join(q(c) for c in COLUMNS)}) "
-        f"SELECT CAST(STRFTIME(d, '%Y%m%d') AS INT), d, y, CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END, m, {month_name}, "
+        f"SELECT CAST(STRFTIME(d, '%Y%m%d') AS INT), d, y, {quarter}, m, {month_name}, "
         f"CAST(WEEKOFYEAR(d) AS INT), dow, dow >= 6 FROM ("
         f"SELECT d, CAST(YEAR(d) AS INT) AS y, CAST(MONTH(d) AS INT) AS m, CAST({dow} AS INT) AS dow FROM ("
         f"SELECT CAST({start} + CAST({number} AS INT) AS DATE) AS d FROM {joins} "
