@@ -4,7 +4,7 @@
 model retail
 
 ## Customers as exported from the CRM: one full snapshot per file.
-source crm.customers from "data/customers_*.csv" {
+source crm.customers from "data/customers_${batch}.csv" {
   customer_id  int        not null
   full_name    string     not null
   email        string     pii
@@ -17,7 +17,7 @@ source crm.customers from "data/customers_*.csv" {
 }
 
 ## The product catalogue.
-source shop.products from "data/products_*.csv" {
+source shop.products from "data/products_${batch}.csv" {
   product_code  string(20)      not null
   product_name  string          not null
   category      string
@@ -27,7 +27,7 @@ source shop.products from "data/products_*.csv" {
 }
 
 ## One row per order line; files arrive every hour, `loaded_at` is the load time.
-source shop.order_lines from "data/order_lines_*.csv" {
+source shop.order_lines from "data/order_lines_${batch}.csv" {
   order_id      bigint          not null
   line_no       int             not null
   customer_id   int             not null

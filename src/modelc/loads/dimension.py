@@ -181,8 +181,8 @@ class DimensionLoad:
             open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
             chain = (
                 f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
-                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND {eq_all(s2, 'b', 'l')} "
-                f"AND {open_latest} THEN 'chain' "
+                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND (NOT ({open_latest}) "
+                f"OR ({eq_all(s2, 'b', 'l')})) THEN 'chain' "
             )
             # A deleted key reopens no earlier than its deletion: the end of a closed version,
             # the start of a tombstone.

@@ -1,0 +1,207 @@
+"""`modelc run` on the embedded default: a DuckDB file, no server.
+
+A run creates schemas and tables (re-runnable DDL), stages each source from its
+declared files (or an existing table), then runs every entity's load plan in graph
+order, one transaction per entity: a failed check rolls the entity back and leaves
+its table exactly as it was. Each entity reports its counters and seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlglot import exp
+
+from . import ir
+from .loads import LoadPlan, bind_load_ts, plan_entity
+
+DIALECT = "duckdb"
+_VAR = re.compile(r"\$\{(\w+)\}")
+
+
+class RunError(Exception):
+    """A run cannot start (bad target, missing files, unknown variable): nothing was loaded."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityResult:
+    entity: str
+    kind: str
+    counts: Mapping[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None  # the load failed and was rolled back
+    skipped: str | None = None  # not loaded, and why
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    target: str
+    load_ts: dt.datetime
+    entities: tuple[EntityResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(e.error is None for e in self.entities)
+
+    def changed(self) -> int:
+        """Rows inserted, updated or closed over all entities (zero on a rerun)."""
+        return sum(
+            v for e in self.entities for k, v in e.counts.items() if k in ("inserted", "updated", "closed", "rekeyed")
+        )
+
+
+def default_target(model_file: str | None, model: ir.Model) -> str:
+    base = Path(model_file).resolve().parent if model_file else Path.cwd()
+    return str(base / f"{model.name}.duckdb")
+
+
+def database_path(target: str) -> str:
+    """`duckdb:///abs/path.duckdb`, `duckdb://rel.duckdb`, a bare path, or `:memory:`."""
+    if target.startswith("duckdb://"):
+        rest = target[len("duckdb://") :]
+        return rest or ":memory:"
+    if "://" in target:
+        scheme = target.split("://", 1)[0]
+        raise RunError(f"target `{target}`: the `{scheme}` runtime is not available here; use duckdb:///path.duckdb")
+    return target
+
+
+def source_location(source: ir.Source, overrides: Mapping[str, str], variables: Mapping[str, str]) -> str | None:
+    """The files to stage a source from: `--source NAME=PATH` wins, then the model's `from "..."`."""
+    location = overrides.get(source.name, source.location)
+    if location is None:
+        return None
+
+    def subst(m: re.Match[str]) -> str:
+        if m.group(1) not in variables:
+            raise RunError(f"source {source.name}: its location uses ${{{m.group(1)}}}; pass --var {m.group(1)}=VALUE")
+        return variables[m.group(1)]
+
+    return _VAR.sub(subst, location)
+
+
+def _duck_type(t: ir.Type) -> str:
+    from . import dialects
+
+    return dialects.get(DIALECT).type_sql(t)
+
+
+def stage_source(con, source: ir.Source, location: str) -> int:
+    """Replace the source's table by the rows of its files; columns typed as declared."""
+    files = sorted(glob.glob(location))
+    if not files:
+        raise RunError(f"source {source.name}: no file matches {location}")
+    reader = "read_parquet" if all(f.endswith(".parquet") for f in files) else "read_csv"
+    options = ", header = true, all_varchar = true" if reader == "read_csv" else ""
+    file_list = exp.Array(expressions=[exp.Literal.string(f) for f in files]).sql(DIALECT)
+    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}({file_list}{options})").fetchall()}
+    missing = [c.name for c in source.columns if c.name not in present]
+    if missing:
+        raise RunError(f"source {source.name}: {location} has no column {', '.join(missing)}")
+    schema = exp.to_identifier(source.schema or "main", quoted=True).sql(DIALECT)
+    table = exp.table_(source.table, db=source.schema, quoted=True).sql(DIALECT)
+    cols = ", ".join(
+        f"CAST(NULLIF({_q(c.name)}, '') AS {_duck_type(c.type)}) AS {_q(c.name)}"
+        if reader == "read_csv" and c.type.name != "string"
+        else f"CAST({_q(c.name)} AS {_duck_type(c.type)}) AS {_q(c.name)}"
+        for c in source.columns
+    )
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {reader}({file_list}{options})")
+    except Exception as exc:  # a value that does not fit its declared type: name it, load nothing
+        raise RunError(f"source {source.name}: {exc}".splitlines()[0]) from None
+    return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def _q(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(DIALECT)
+
+
+def execute_plan(con, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, int], str | None]:
+    """Run a plan in one transaction; (counters, error). On error nothing is changed."""
+    ts = exp.Literal.string(load_ts.isoformat(sep=" "))
+    counts: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for step in plan.steps:
+            sql = bind_load_ts(step.expression, ts).sql(DIALECT)
+            cursor = con.execute(sql)
+            if step.kind == "check":
+                rows = cursor.fetchall()
+                if rows:
+                    con.execute("ROLLBACK")
+                    shown = "; ".join(", ".join(str(v) for v in r) for r in rows[:10])
+                    more = " and more" if len(rows) > 10 else ""
+                    return counts, f"{step.message}: {shown}{more}"
+            elif step.kind == "count":
+                row = cursor.fetchone()
+                counts.update({d[0]: int(v or 0) for d, v in zip(cursor.description, row, strict=True)})
+        con.execute("COMMIT")
+    except Exception as exc:
+        con.execute("ROLLBACK")
+        return counts, str(exc).splitlines()[0]
+    return counts, None
+
+
+def run(
+    model: ir.Model,
+    target: str,
+    *,
+    sources: Mapping[str, str] | None = None,
+    variables: Mapping[str, str] | None = None,
+    load_ts: dt.datetime | None = None,
+    on_entity: Callable[[EntityResult], None] | None = None,
+) -> RunResult:
+    import duckdb
+
+    from .api import compile as compile_model
+
+    sources, variables = dict(sources or {}), dict(variables or {})
+    unknown = [name for name in sources if not isinstance(model.get(name), ir.Source)]
+    if unknown:
+        raise RunError(f"--source names no source of the model: {', '.join(unknown)}")
+    load_ts = load_ts or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    path = database_path(target)
+    compiled = compile_model(model, DIALECT)
+    locations = {s.name: source_location(s, sources, variables) for s in model.of_kind("source")}
+    con = duckdb.connect(path)
+    try:
+        for st in compiled.statements:
+            if st.kind == "ddl":
+                con.execute(st.sql)
+        results: list[EntityResult] = []
+
+        def report(result: EntityResult) -> None:
+            results.append(result)
+            if on_entity:
+                on_entity(result)
+
+        for source in model.of_kind("source"):
+            started = time.perf_counter()
+            location = locations[source.name]
+            if location is None:
+                report(EntityResult(source.name, "source", skipped="an existing table"))
+                continue
+            rows = stage_source(con, source, location)
+            report(EntityResult(source.name, "source", {"staged": rows}, time.perf_counter() - started))
+        for name in compiled.plan.order:
+            entity = model.get(name)
+            if isinstance(entity, ir.Source):
+                continue
+            started = time.perf_counter()
+            plan = plan_entity(model, name)
+            if plan is None:
+                report(EntityResult(name, entity.kind, skipped="no load for this entity kind yet"))
+                continue
+            counts, err = execute_plan(con, plan, load_ts)
+            report(EntityResult(name, entity.kind, counts, time.perf_counter() - started, err))
+    finally:
+        con.close()
+    return RunResult(target, load_ts, tuple(results))
