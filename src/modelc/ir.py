@@ -175,8 +175,8 @@ class Dimension:
 
     @property
     def versioned(self) -> bool:
-        """True when any column is SCD2 (or deletes are tombstoned): rows carry history."""
-        return any(c.scd == 2 for c in self.columns) or self.deletes.mode == "tombstone"
+        """True when any column is SCD2 or deletes invalidate/tombstone: rows carry validity."""
+        return any(c.scd == 2 for c in self.columns) or self.deletes.mode in ("invalidate", "tombstone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +225,7 @@ class Fact:
     derived: tuple[DerivedColumn, ...] = ()
     incremental: str | None = None  # watermark column
     load: LoadMode = "upsert"
+    duplicates: DuplicatePolicy = "error"  # same grain, different rows in one batch (docs/semantics.md)
     filter: str | None = None
     physical: Physical = Physical()
     tests: tuple[DataTest, ...] = ()
