@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from . import __version__
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
+# Listed here for --help without importing the dialects (and sqlglot) at start-up; tests keep it in sync.
+_DIALECTS = ("bigquery", "clickhouse", "duckdb", "postgres", "redshift", "snowflake")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,19 +38,143 @@ def _print_diagnostics(diags, text: str | None) -> None:
 
 
 def cmd_check(args) -> int:
-    from .parser import parse
-
+    """Syntax and semantic checks of each model (its imports included)."""
     status = EXIT_OK
     for path in args.files:
-        data = _read(path)
-        if data is None:
+        loaded = _load(path)
+        if loaded is None:
             status = EXIT_USAGE
-            continue
-        result = parse(data, path)
-        _print_diagnostics(result.diagnostics, result.text)
-        if not result.ok:
+        elif not loaded.ok:
             status = max(status, EXIT_DIAGNOSTICS)
     return status
+
+
+def _load(path: str):
+    """The loaded model with its diagnostics printed; None (after a message) when the file cannot be read."""
+    from .loader import load_file
+
+    if not Path(path).is_file():
+        why = "not a file" if Path(path).exists() else "no such file"
+        print(f"modelc: cannot read {path}: {why}", file=sys.stderr)
+        return None
+    loaded = load_file(path)
+    _print_all(loaded.diagnostics, loaded.texts)
+    return loaded
+
+
+def _print_all(diags, texts: dict[str, str]) -> None:
+    from .diagnostics import render
+
+    colour = sys.stderr.isatty()
+    for d in diags:
+        print(render(d, texts.get(d.span.file), colour=colour), file=sys.stderr)
+
+
+def cmd_compile(args) -> int:
+    from . import dialects
+
+    try:
+        dialect = dialects.get(args.dialect)
+    except dialects.UnknownDialectError as exc:
+        print(f"modelc: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = _load(args.file)
+    if loaded is None:
+        return EXIT_USAGE
+    if loaded.model is None:
+        return EXIT_DIAGNOSTICS
+    from .api import compile
+
+    result = compile(loaded.model, dialect)
+    _print_all(result.diagnostics, loaded.texts)
+    if not result.ok:
+        return EXIT_DIAGNOSTICS
+    if args.out:
+        return _write_out(result, Path(args.out))
+    if args.format == "json":
+        sys.stdout.write(_json(result.manifest()))
+    else:
+        sys.stdout.write(_script(result))
+    return EXIT_OK
+
+
+def _comment(text: str) -> str:
+    """A one-line SQL comment; control characters cannot end it early."""
+    return "-- " + "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _header(result, entity: str | None) -> str:
+    if entity is None:
+        return _comment(f"model {result.model.name} for {result.dialect.name}: schema {result.model.settings.schema}")
+    return _comment(f"{result.plan.table(entity).kind} {entity}")
+
+
+def _group(result, entity: str | None, statements) -> str:
+    """One entity's statements (or the model-wide ones) under a header comment."""
+    return _header(result, entity) + "\n" + "\n".join(s.sql + ";\n" for s in statements)
+
+
+def _script(result) -> str:
+    """The whole result: a group per entity in graph order, separated by blank lines."""
+    return "\n".join(_group(result, name, st) for name, st in result.groups() if st)
+
+
+def _json(data) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+_SAFE_FILE_CHARS = re.compile(r"[^\w.-]+")
+
+
+def _write_out(result, out: Path) -> int:
+    """One file per entity in graph order (`00_schema.sql`, `01_customer.sql`, ...) and `manifest.json`."""
+    groups = [(name, st) for name, st in result.groups() if st]
+    width = max(2, len(str(len(groups))))
+    files: dict[str | None, str] = {}
+    for i, (name, _) in enumerate(groups):
+        stem = "schema" if name is None else _SAFE_FILE_CHARS.sub("_", name).strip("._") or "entity"
+        files[name] = f"{i:0{width}d}_{stem}.sql"
+    manifest = result.manifest()
+    manifest["files"] = [{"entity": name, "file": file} for name, file in files.items()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out, set(files.values()))
+        for name, statements in groups:
+            (out / files[name]).write_text(_group(result, name, statements), encoding="utf-8")
+        (out / "manifest.json").write_text(_json(manifest), encoding="utf-8")
+    except OSError as exc:
+        print(f"modelc: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {len(files)} SQL files and manifest.json to {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Files an earlier compile into `out` wrote (listed in its manifest) that this one does not."""
+    import json
+
+    try:
+        old = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        listed = {f["file"] for f in old.get("files", ()) if isinstance(f, dict) and isinstance(f.get("file"), str)}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return
+    for file in listed - keep:
+        if "/" not in file and "\\" not in file and file.endswith(".sql"):
+            (out / file).unlink(missing_ok=True)
+
+
+def cmd_graph(args) -> int:
+    loaded = _load(args.file)
+    if loaded is None:
+        return EXIT_USAGE
+    if loaded.model is None:
+        return EXIT_DIAGNOSTICS
+    from .graph import render
+
+    sys.stdout.write(render(loaded.model, args.format))
+    return EXIT_OK
 
 
 def cmd_fmt(args) -> int:
@@ -88,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("files", nargs="+", metavar="FILE")
     f.add_argument("--check", action="store_true", help="list files that would change; exit 1 if any")
     f.set_defaults(func=cmd_fmt)
+    k = sub.add_parser("compile", help="compile a model to SQL for one dialect")
+    k.add_argument("file", metavar="FILE")
+    k.add_argument("--dialect", "-d", required=True, metavar="D", help=f"target: {', '.join(_DIALECTS)}")
+    k.add_argument("--out", "-o", metavar="DIR", help="write one file per entity and manifest.json into DIR")
+    k.add_argument("--format", choices=("sql", "json"), default="sql", help="stdout: the SQL, or the manifest")
+    k.set_defaults(func=cmd_compile)
+    g = sub.add_parser("graph", help="print the dependency graph of a model")
+    g.add_argument("file", metavar="FILE")
+    g.add_argument("--format", choices=("dot", "mermaid", "json"), default="dot")
+    g.set_defaults(func=cmd_graph)
     return p
 
 

@@ -1,0 +1,149 @@
+"""The Python API: `modelc.load` a model, `modelc.compile` it for a dialect (docs/api.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sqlglot import exp
+
+from . import __version__, dialects, ir, plan
+from .ast import NO_SPAN
+from .diagnostics import Diagnostic, has_errors
+
+if TYPE_CHECKING:
+    from .loader import LoadResult
+
+StatementKind = Literal["ddl", "load", "test"]
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement; `entity` is None for model-wide statements (the schema)."""
+
+    entity: str | None
+    kind: StatementKind
+    sql: str
+    expression: exp.Expression = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CompileResult:
+    model: ir.Model
+    dialect: dialects.Dialect
+    plan: plan.ModelPlan
+    statements: tuple[Statement, ...]  # graph order: schema, then each entity's ddl, loads, tests
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def for_entity(self, entity: str | None, kind: StatementKind | None = None) -> tuple[Statement, ...]:
+        return tuple(s for s in self.statements if s.entity == entity and (kind is None or s.kind == kind))
+
+    def groups(self) -> Iterator[tuple[str | None, tuple[Statement, ...]]]:
+        """Statements grouped by entity, model-wide first, then in graph order."""
+        yield None, self.for_entity(None)
+        for entity in self.plan.order:
+            yield entity, self.for_entity(entity)
+
+    def sql(self) -> str:
+        """The whole script: statements separated by `;` and a blank line."""
+        return "".join(s.sql + ";\n\n" for s in self.statements).rstrip("\n") + "\n"
+
+    def manifest(self) -> dict:
+        """Model, dialect, entities (kind, columns with types and lineage) and statements, as JSON data."""
+        d = self.dialect
+        entities = []
+        for t in self.plan.tables:
+            entities.append(
+                {
+                    "name": t.entity,
+                    "kind": t.kind,
+                    "table": t.qualified,
+                    "primary_key": list(t.primary_key),
+                    "columns": [
+                        {
+                            "name": c.name,
+                            "type": str(c.type),
+                            "sql_type": d.render(d.column_type(c, c.nullable), pretty=False),
+                            "nullable": c.nullable,
+                            "lineage": list(c.lineage),
+                        }
+                        for c in t.columns
+                    ],
+                }
+            )
+        lineage = [
+            {"from": src, "to": f"{t.qualified}.{c.name}"}
+            for t in self.plan.tables
+            for c in t.columns
+            for src in c.lineage
+        ]
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "modelc_version": __version__,
+            "model": self.model.name,
+            "dialect": d.name,
+            "schema": self.model.settings.schema,
+            "capabilities": d.capabilities(),
+            "order": list(self.plan.order),
+            "entities": entities,
+            "lineage": lineage,
+            "statements": [{"entity": s.entity, "kind": s.kind, "sql": s.sql} for s in self.statements],
+            "diagnostics": [
+                {"code": g.code, "severity": str(g.severity), "message": g.message, "at": str(g.span)}
+                for g in self.diagnostics
+            ],
+        }
+
+
+def load(path_or_text: str | os.PathLike[str]) -> LoadResult:
+    """Load a model from a file (an existing path, or any name ending in `.dm`) or from its text."""
+    from . import loader
+
+    if isinstance(path_or_text, os.PathLike):
+        return loader.load_file(os.fspath(path_or_text))
+    text = str(path_or_text)
+    if "\n" not in text and (text.endswith(".dm") or _is_file(text)):
+        return loader.load_file(text)
+    return loader.load_text(text, "<text>")
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        return False
+
+
+def compile(model: ir.Model | LoadResult, dialect: str | dialects.Dialect) -> CompileResult:
+    """Compile `model` for `dialect`: its DDL (loads and tests come with later stages)."""
+    if not isinstance(model, ir.Model):
+        if getattr(model, "model", None) is None:
+            raise ValueError("the model did not load; see its diagnostics")
+        model = model.model
+    d = dialects.get(dialect)
+    p = plan.build(model)  # cached per model: one plan, rendered for every dialect
+    diags: list[Diagnostic] = list(p.diagnostics)
+    schema_problem = d.name_problem(
+        "schema", model.settings.schema, model.entities[0].span if model.entities else NO_SPAN
+    )
+    if schema_problem:
+        diags.append(schema_problem)
+    statements = [_statement(d, None, d.create_schema(model.settings.schema))]
+    for table in p.tables:
+        create, found = d.create_table(table)
+        diags += found
+        statements.append(_statement(d, table.entity, create))
+    diags.sort(key=Diagnostic.sort_key)
+    return CompileResult(model, d, p, tuple(statements), tuple(diags))
+
+
+def _statement(d: dialects.Dialect, entity: str | None, expression: exp.Expression) -> Statement:
+    return Statement(entity, "ddl", d.render(expression), expression)
