@@ -137,6 +137,7 @@ def test_fact_layout(rich_plan):
         "net_amount",
         "big_amount",
         "dw_loaded_at",
+        "dw_updated_at",
     ]
     assert t.primary_key == ("order_id", "line_no")
     assert t.column("customer_key").type == ir.Type("string", length=32), "an md5 hex digest"

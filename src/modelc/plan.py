@@ -356,6 +356,7 @@ def _fact(p: _Planner, f: ir.Fact) -> TableSpec:
     if f.incremental:
         add(from_source(f.incremental, comment="watermark"))
     add(_gen(LOADED_AT, T_TIMESTAMP, False))
+    add(_gen(UPDATED_AT, T_TIMESTAMP, True))
     return p.table(f, cols.values(), [c.name for c in f.grain])
 
 

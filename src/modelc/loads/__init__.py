@@ -50,16 +50,17 @@ def bind_load_ts(expression: exp.Expression, value: exp.Expression | None) -> ex
 
 def plan_entity(model, name: str) -> LoadPlan | None:
     """The load plan of one entity, or None for kinds that have no load yet (sources have none)."""
-    from .. import ir
+    from .. import ir, plan
     from .calendar import plan_calendar
     from .dimension import plan_dimension
     from .fact import plan_fact
 
     entity = model.get(name)
+    table = plan.build(model).table(name)
     if isinstance(entity, ir.Dimension):
-        return plan_dimension(entity, model.get(entity.source), model.settings)
+        return plan_dimension(entity, model.get(entity.source), model.settings, table)
     if isinstance(entity, ir.Fact):
-        return plan_fact(entity, model.get(entity.source), model)
+        return plan_fact(entity, model.get(entity.source), model, table)
     if isinstance(entity, ir.Calendar):
         return plan_calendar(entity, model.settings)
     return None

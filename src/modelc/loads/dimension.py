@@ -24,14 +24,10 @@ import sqlglot
 from sqlglot import exp
 
 from .. import hashing, ir
+from ..plan import CHANGED_AT, IS_DELETED, LOADED_AT, TableSpec
 from . import LOAD_TS, LoadPlan, Step
 from .sql import READ, eq_all, lit, ne_any, on, parse, q, qt
 
-# Metadata columns every dimension row carries (docs/semantics.md).
-CHANGED_AT = "dw_changed_at"
-LOADED_AT = "dw_loaded_at"
-UPDATED_AT = "dw_updated_at"
-IS_DELETED = "is_deleted"
 MEMBER_VALID_FROM = "0001-01-01 00:00:00"
 
 
@@ -50,8 +46,9 @@ class Names:
 class DimensionLoad:
     """Builds the plan for one dimension; one instance per dimension, discarded after."""
 
-    def __init__(self, dim: ir.Dimension, source: ir.Source, settings: ir.Settings):
+    def __init__(self, dim: ir.Dimension, source: ir.Source, settings: ir.Settings, table: TableSpec):
         self.dim, self.source, self.settings = dim, source, settings
+        self.columns = list(table.column_names)
         self.keys = [c.name for c in dim.key]
         self.key_types = {c.name: c.type for c in dim.key}
         self.tracked = list(dim.columns)
@@ -81,17 +78,8 @@ class DimensionLoad:
     # ---- physical layout --------------------------------------------------------------
 
     def table_columns(self) -> list[str]:
-        """Columns of the dimension table, in order (must match the DDL plan)."""
-        out = [self.sk, *self.keys]
-        for c in self.tracked:
-            out.append(c.name)
-            if c.scd == 3:
-                out.append(self.prev[c.name])
-        if self.versioned:
-            out += [self.vf, self.vt, self.ic]
-            if self.tomb:
-                out.append(IS_DELETED)
-        return out + [CHANGED_AT, LOADED_AT, UPDATED_AT]
+        """Columns of the dimension table, in order, as the table plan lays them out."""
+        return self.columns
 
     # ---- building blocks ---------------------------------------------------------------
 
@@ -568,5 +556,5 @@ def part_k(keys: list[str]) -> str:
     return ", ".join(keys)
 
 
-def plan_dimension(dim: ir.Dimension, source: ir.Source, settings: ir.Settings) -> LoadPlan:
-    return DimensionLoad(dim, source, settings).plan()
+def plan_dimension(dim: ir.Dimension, source: ir.Source, settings: ir.Settings, table: TableSpec) -> LoadPlan:
+    return DimensionLoad(dim, source, settings, table).plan()

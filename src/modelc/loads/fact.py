@@ -16,36 +16,17 @@ import sqlglot
 from sqlglot import exp
 
 from .. import hashing, ir
+from ..plan import LOADED_AT, UPDATED_AT, TableSpec
 from . import LOAD_TS, LoadPlan, Step
 from .sql import READ, lit, ne_any, on, parse, q, qt
 
-LOADED_AT = "dw_loaded_at"
-UPDATED_AT = "dw_updated_at"
-
-
-def fact_columns(fact: ir.Fact) -> list[str]:
-    """Columns of the fact table in order (the DDL plan uses the same order)."""
-    out: list[str] = [c.name for c in fact.grain]
-    for ref in fact.references:
-        out.append(f"{ref.role}_key")
-    for ref in fact.references:
-        for name in (*ref.columns, *([ref.at] if ref.at else [])):
-            if name not in out:
-                out.append(name)
-    for name in [c.name for c in fact.degenerate] + [m.name for m in fact.measures] + [d.name for d in fact.derived]:
-        if name not in out:
-            out.append(name)
-    if fact.incremental and fact.incremental not in out:
-        out.append(fact.incremental)
-    return out + [LOADED_AT, UPDATED_AT]
-
 
 class FactLoad:
-    def __init__(self, fact: ir.Fact, source: ir.Source, model: ir.Model):
+    def __init__(self, fact: ir.Fact, source: ir.Source, model: ir.Model, table: TableSpec):
         self.fact, self.source, self.model = fact, source, model
         self.settings = model.settings
         self.grain = [c.name for c in fact.grain]
-        self.cols = fact_columns(fact)
+        self.cols = list(table.column_names)
         self.role_keys = [f"{r.role}_key" for r in fact.references]
         self.derived = {d.name: d.expression for d in fact.derived}
         # columns copied from the source (everything but keys and metadata)
@@ -202,7 +183,6 @@ class FactLoad:
     def counts(self) -> Step:
         unknown_any = " OR ".join(f"{q(k)} = {self.unknown}" for k in self.role_keys if not self._is_calendar(k))
         nulls = " OR ".join(f"s.{q(g)} IS NULL" for g in self.grain)
-        valid = " AND ".join(f"s.{q(g)} IS NOT NULL" for g in self.grain)
         filt = (
             f"({sqlglot.parse_one(self.fact.filter, read=READ).sql(READ, identify=True)})"
             if self.fact.filter
@@ -215,7 +195,7 @@ class FactLoad:
             f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {filt} AND ({nulls})) AS rejected, "
             f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op <> 'rekey' AND ({unknown_any or 'FALSE'})) "
             f"AS unresolved, "
-            f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {filt} AND {valid}) "
+            f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {self._where()}) "
             f"- (SELECT COUNT(*) FROM {self.batch}) AS duplicates"
         )
         return Step("count", parse(sql), "counts")
@@ -228,5 +208,5 @@ class FactLoad:
         return LoadPlan(self.fact.name, "merge", tuple([*steps, *self.cleanup()]))
 
 
-def plan_fact(fact: ir.Fact, source: ir.Source, model: ir.Model) -> LoadPlan:
-    return FactLoad(fact, source, model).plan()
+def plan_fact(fact: ir.Fact, source: ir.Source, model: ir.Model, table: TableSpec) -> LoadPlan:
+    return FactLoad(fact, source, model, table).plan()

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS dw.sales (
   net_amount NUMERIC(12, 2),
   big_amount BIGNUMERIC(38, 12),
   dw_loaded_at DATETIME NOT NULL,
+  dw_updated_at DATETIME,
   PRIMARY KEY (order_id, line_no) NOT ENFORCED
 )
 PARTITION BY TIMESTAMP_TRUNC(ordered_at, DAY)

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS dw.sales (
   net_amount DECIMAL(12, 2),
   big_amount DECIMAL(38, 12),
   dw_loaded_at TIMESTAMP NOT NULL,
+  dw_updated_at TIMESTAMP,
   PRIMARY KEY (order_id, line_no)
 )
 DISTSTYLE KEY

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS dw.sales (
   net_amount DECIMAL(12, 2),
   big_amount DECIMAL(38, 12),
   dw_loaded_at TIMESTAMPNTZ NOT NULL,
+  dw_updated_at TIMESTAMPNTZ,
   PRIMARY KEY (order_id, line_no)
 )
 CLUSTER BY (customer_key, product_key);

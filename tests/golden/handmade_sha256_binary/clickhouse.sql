@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS vault_b.sales (
   ratio Nullable(Float32),
   net_amount Nullable(Decimal(12, 2)),
   big_amount Nullable(Decimal(38, 12)),
-  dw_loaded_at DateTime64(6)
+  dw_loaded_at DateTime64(6),
+  dw_updated_at Nullable(DateTime64(6))
 )
 ENGINE=ReplacingMergeTree
 PARTITION BY toYYYYMMDD(ordered_at)

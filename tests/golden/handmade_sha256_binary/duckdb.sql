@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS vault_b.sales (
   net_amount DECIMAL(12, 2),
   big_amount DECIMAL(38, 12),
   dw_loaded_at TIMESTAMP NOT NULL,
+  dw_updated_at TIMESTAMP,
   PRIMARY KEY (order_id, line_no)
 );
 

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS retail.order_line (
   unit_price NUMERIC(10, 2),
   loaded_at DATETIME NOT NULL,
   dw_loaded_at DATETIME NOT NULL,
+  dw_updated_at DATETIME,
   PRIMARY KEY (order_id, line_no) NOT ENFORCED
 )
 PARTITION BY DATETIME_TRUNC(ordered_at, DAY);

@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS retail.order_line (
   amount Nullable(Decimal(12, 2)),
   unit_price Nullable(Decimal(10, 2)),
   loaded_at DateTime64(6),
-  dw_loaded_at DateTime64(6)
+  dw_loaded_at DateTime64(6),
+  dw_updated_at Nullable(DateTime64(6))
 )
 ENGINE=MergeTree
 PARTITION BY toYYYYMMDD(ordered_at)

@@ -55,5 +55,6 @@ CREATE TABLE IF NOT EXISTS retail.order_line (
   unit_price DECIMAL(10, 2),
   loaded_at TIMESTAMP NOT NULL,
   dw_loaded_at TIMESTAMP NOT NULL,
+  dw_updated_at TIMESTAMP,
   PRIMARY KEY (order_id, line_no)
 );

@@ -56,5 +56,6 @@ CREATE TABLE IF NOT EXISTS retail.order_line (
   unit_price DECIMAL(10, 2),
   loaded_at TIMESTAMPNTZ NOT NULL,
   dw_loaded_at TIMESTAMPNTZ NOT NULL,
+  dw_updated_at TIMESTAMPNTZ,
   PRIMARY KEY (order_id, line_no)
 );
