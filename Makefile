@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt-check bench clean
+.PHONY: demo test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,9 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[lsp,test]'
 	touch $(STAMP)
 
+RETAIL := examples/retail/retail.dm
+MODELC := $(BIN)/modelc
+
 demo: $(STAMP)
-	$(BIN)/modelc check examples/retail/retail.dm examples/vault/vault.dm
-	$(BIN)/modelc fmt --check examples/*/*.dm
+	$(MODELC) check $(RETAIL) examples/vault/vault.dm
+	$(MODELC) fmt --check examples/*/*.dm
+	rm -f examples/retail/retail.duckdb
+	$(MODELC) run $(RETAIL) --var batch=1 --load-ts 2024-01-10
+	$(MODELC) run $(RETAIL) --var batch=2 --load-ts 2024-02-10
+	$(MODELC) run $(RETAIL) --var batch=3 --load-ts 2024-03-10
+	@echo "# the same batch again: nothing changes"
+	$(MODELC) run $(RETAIL) --var batch=3 --load-ts 2024-03-11
+	$(MODELC) test $(RETAIL)
+	$(MODELC) show $(RETAIL) customer product order_line
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check src tests

@@ -204,6 +204,114 @@ def cmd_fmt(args) -> int:
     return status
 
 
+def _pairs(items: list[str] | None, what: str) -> dict[str, str] | None:
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            print(f"modelc: error: {what} takes NAME=VALUE, not `{item}`", file=sys.stderr)
+            return None
+        out[name] = value
+    return out
+
+
+_COUNTERS = ("staged", "inserted", "updated", "closed", "rekeyed", "rejected", "late", "unresolved", "duplicates")
+
+
+def _entity_line(e) -> str:
+    if e.skipped:
+        return f"  {e.entity:<28} {e.kind:<10} skipped: {e.skipped}"
+    if e.error:
+        return f"  {e.entity:<28} {e.kind:<10} FAILED, rolled back: {e.error}"
+    counts = "  ".join(f"{k} {e.counts[k]}" for k in _COUNTERS if e.counts.get(k))
+    return f"  {e.entity:<28} {e.kind:<10} {counts or 'no changes'}  ({e.seconds:.2f} s)"
+
+
+def cmd_run(args) -> int:
+    """Load the model into DuckDB: schemas, tables, sources, then every load in graph order."""
+    import datetime as dt
+
+    from . import runtime
+
+    variables, sources = _pairs(args.var, "--var"), _pairs(args.source, "--source")
+    if variables is None or sources is None:
+        return EXIT_USAGE
+    load_ts = None
+    if args.load_ts:
+        try:
+            load_ts = dt.datetime.fromisoformat(args.load_ts)
+        except ValueError:
+            print(f"modelc: error: --load-ts takes an ISO timestamp, not `{args.load_ts}`", file=sys.stderr)
+            return EXIT_USAGE
+        if load_ts.tzinfo is not None:  # load timestamps are UTC without a zone
+            load_ts = load_ts.astimezone(dt.UTC).replace(tzinfo=None)
+    loaded = _load(args.file)
+    if loaded is None:
+        return EXIT_USAGE
+    if not loaded.ok:
+        return EXIT_DIAGNOSTICS
+    model = loaded.model
+    target = args.target or runtime.default_target(args.file, model)
+    print(f"modelc run {model.name} -> {target}")
+    try:
+        result = runtime.run(
+            model, target, sources=sources, variables=variables, load_ts=load_ts,
+            on_entity=lambda e: print(_entity_line(e), flush=True),
+        )  # fmt: skip
+    except runtime.RunError as exc:
+        print(f"modelc: {exc}", file=sys.stderr)
+        return EXIT_DIAGNOSTICS
+    changed = result.changed()
+    print(f"load ts {result.load_ts.isoformat(sep=' ')}: " + (f"{changed} rows changed" if changed else "no changes"))
+    return EXIT_OK if result.ok else EXIT_DIAGNOSTICS
+
+
+def cmd_test(args) -> int:
+    """Run the model's data tests against a loaded target."""
+    from . import runtime
+
+    loaded = _load(args.file)
+    if loaded is None:
+        return EXIT_USAGE
+    if not loaded.ok:
+        return EXIT_DIAGNOSTICS
+    target = args.target or runtime.default_target(args.file, loaded.model)
+    try:
+        results = runtime.run_tests(loaded.model, target)
+    except runtime.RunError as exc:
+        print(f"modelc: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    failed = 0
+    for r in results:
+        if r.failures == 0:
+            print(f"PASS  {r.entity}: {r.name}")
+            continue
+        failed += 1
+        print(f"FAIL  {r.entity}: {r.name} ({r.failures} failing rows)")
+        for row in r.rows:
+            print("        " + ", ".join("NULL" if v is None else str(v) for v in row))
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return EXIT_DIAGNOSTICS if failed else EXIT_OK
+
+
+def cmd_show(args) -> int:
+    """Print the loaded tables compactly."""
+    from . import runtime
+
+    loaded = _load(args.file)
+    if loaded is None:
+        return EXIT_USAGE
+    if not loaded.ok:
+        return EXIT_DIAGNOSTICS
+    target = args.target or runtime.default_target(args.file, loaded.model)
+    try:
+        print(runtime.show(loaded.model, target, args.entities, args.limit), end="")
+    except runtime.RunError as exc:
+        print(f"modelc: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="modelc", description="Compile warehouse models (.dm) to SQL.")
     p.add_argument("--version", action="version", version=f"modelc {__version__}")
@@ -225,6 +333,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("file", metavar="FILE")
     g.add_argument("--format", choices=("dot", "mermaid", "json"), default="dot")
     g.set_defaults(func=cmd_graph)
+    target_help = "duckdb:///path.duckdb (default: MODEL_NAME.duckdb next to the model)"
+    r = sub.add_parser("run", help="load the model into DuckDB (the embedded default)")
+    r.add_argument("file", metavar="MODEL")
+    r.add_argument("--target", "-t", help=target_help)
+    r.add_argument("--var", action="append", metavar="NAME=VALUE", help="fills ${NAME} in source locations")
+    r.add_argument("--source", action="append", metavar="NAME=PATH", help="read a source from other files")
+    r.add_argument("--load-ts", metavar="TS", help="the run's load timestamp (ISO), for reproducible runs")
+    r.set_defaults(func=cmd_run)
+    t = sub.add_parser("test", help="run the model's data tests against the loaded target")
+    t.add_argument("file", metavar="MODEL")
+    t.add_argument("--target", "-t", help=target_help)
+    t.set_defaults(func=cmd_test)
+    w = sub.add_parser("show", help="print loaded tables")
+    w.add_argument("file", metavar="MODEL")
+    w.add_argument("entities", nargs="*", metavar="ENTITY")
+    w.add_argument("--target", "-t", help=target_help)
+    w.add_argument("--limit", type=int, default=30, help="rows per table (default 30)")
+    w.set_defaults(func=cmd_show)
     return p
 
 

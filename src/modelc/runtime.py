@@ -92,6 +92,24 @@ def _duck_type(t: ir.Type) -> str:
     return dialects.get(DIALECT).type_sql(t)
 
 
+CATALOG = "_modelc"  # our name for the attached database file
+
+
+def open_database(path: str):
+    """A connection to the DuckDB file at `path`, attached under our own catalog name.
+
+    DuckDB names a database after its file, so `retail.duckdb` holding schema `retail`
+    makes `retail.customer` ambiguous; attaching it as `_modelc` avoids that.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    if path != ":memory:":
+        con.execute(f"ATTACH {exp.Literal.string(path).sql(DIALECT)} AS {CATALOG}")
+        con.execute(f"USE {CATALOG}")
+    return con
+
+
 def stage_source(con, source: ir.Source, location: str) -> int:
     """Replace the source's table by the rows of its files; columns typed as declared."""
     files = sorted(glob.glob(location))
@@ -126,12 +144,15 @@ def _q(name: str) -> str:
 
 def execute_plan(con, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, int], str | None]:
     """Run a plan in one transaction; (counters, error). On error nothing is changed."""
+    from . import dialects
+
+    dialect = dialects.get(DIALECT)
     ts = exp.Literal.string(load_ts.isoformat(sep=" "))
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
         for step in plan.steps:
-            sql = bind_load_ts(step.expression, ts).sql(DIALECT)
+            sql = dialect.render(bind_load_ts(step.expression, ts), pretty=False)
             cursor = con.execute(sql)
             if step.kind == "check":
                 rows = cursor.fetchall()
@@ -159,7 +180,6 @@ def run(
     load_ts: dt.datetime | None = None,
     on_entity: Callable[[EntityResult], None] | None = None,
 ) -> RunResult:
-    import duckdb
 
     from .api import compile as compile_model
 
@@ -171,7 +191,7 @@ def run(
     path = database_path(target)
     compiled = compile_model(model, DIALECT)
     locations = {s.name: source_location(s, sources, variables) for s in model.of_kind("source")}
-    con = duckdb.connect(path)
+    con = open_database(path)
     try:
         for st in compiled.statements:
             if st.kind == "ddl":
@@ -205,3 +225,94 @@ def run(
     finally:
         con.close()
     return RunResult(target, load_ts, tuple(results))
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    entity: str
+    name: str
+    failures: int
+    rows: tuple[tuple, ...]  # a few failing rows
+
+
+def _connect_existing(target: str):
+
+    path = database_path(target)
+    if path != ":memory:" and not Path(path).exists():
+        raise RunError(f"{path} does not exist: run the model first (modelc run)")
+    return open_database(path)
+
+
+def run_tests(model: ir.Model, target: str) -> list[TestResult]:
+    from . import dialects
+    from .datatests import compile_tests
+
+    dialect = dialects.get(DIALECT)
+    con = _connect_existing(target)
+    out = []
+    try:
+        for t in compile_tests(model):
+            try:
+                failures = con.execute(dialect.render(t.count, pretty=False)).fetchone()[0]
+                rows = tuple(con.execute(dialect.render(t.failing, pretty=False)).fetchall()) if failures else ()
+            except Exception as exc:  # e.g. a table not loaded yet: the test fails, with the reason
+                failures, rows = 1, ((str(exc).splitlines()[0],),)
+            out.append(TestResult(t.entity, t.name, failures, rows))
+    finally:
+        con.close()
+    return out
+
+
+def show(model: ir.Model, target: str, entities: list[str] | None = None, limit: int = 30) -> str:
+    """The loaded tables as compact text boxes (DuckDB's own renderer)."""
+    from . import plan
+
+    tables = plan.build(model)
+    names = entities or [n for n in tables.order if not isinstance(model.get(n), ir.Source)]
+    unknown = [n for n in names if tables.table(n) is None]
+    if unknown:
+        raise RunError(f"no table for {', '.join(unknown)}")
+    con = _connect_existing(target)
+    parts = []
+    try:
+        for name in names:
+            spec = tables.table(name)
+            table = exp.table_(spec.name, db=spec.schema, quoted=True).sql(DIALECT)
+            hidden = {"dw_loaded_at", "dw_updated_at", "dw_changed_at"}
+            cols = ", ".join(_q(c) for c in spec.column_names if c not in hidden)
+            order = ", ".join(_q(c) for c in _display_order(model.get(name))) or "1"
+            total = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            cur = con.execute(f"SELECT {cols} FROM {table} ORDER BY {order} NULLS FIRST LIMIT {int(limit)}")
+            header = [d[0] for d in cur.description]
+            parts.append(f"{name} ({total} rows)\n{_box(header, cur.fetchall())}")
+    finally:
+        con.close()
+    return "\n".join(parts)
+
+
+def _display_order(entity: ir.Entity) -> list[str]:
+    if isinstance(entity, ir.Dimension):
+        return [c.name for c in entity.key] + ([entity.history.valid_from] if entity.versioned else [])
+    if isinstance(entity, ir.Fact):
+        return [c.name for c in entity.grain]
+    if isinstance(entity, ir.Calendar):
+        return ["date_key"]
+    return []
+
+
+_HEX_KEY = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return "NULL"
+    text = str(v)
+    return text[:8] + "…" if _HEX_KEY.fullmatch(text) else text  # surrogate keys: enough to tell apart
+
+
+def _box(header: list[str], data: list[tuple]) -> str:
+    """A plain text table: columns padded to their widest value."""
+    rows = [[_cell(v) for v in r] for r in data]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]) + "\n"

@@ -31,8 +31,7 @@ def plan_calendar(cal: ir.Calendar, settings: ir.Settings) -> LoadPlan:
     month_name = "CASE " + " ".join(f"WHEN m = {i} THEN {lit(name)}" for i, name in enumerate(MONTHS, 1)) + " END"
     # ISO day of week counted from a known Monday (1900-01-01), so it needs no locale or week-start setting.
     dow = "(DATE_DIFF('day', CAST('1900-01-01' AS DATE), d) % 7) + 1"
-    sql = (
-        f"INSERT INTO {target} ({', '.join(q(c) for c in COLUMNS)}) "
+    missing = (
         f"SELECT CAST(STRFTIME(d, '%Y%m%d') AS INT), d, y, {quarter}, m, {month_name}, "
         f"CAST(WEEKOFYEAR(d) AS INT), dow, dow >= 6 FROM ("
         f"SELECT d, CAST(YEAR(d) AS INT) AS y, CAST(MONTH(d) AS INT) AS m, CAST({dow} AS INT) AS dow FROM ("
@@ -40,9 +39,15 @@ def plan_calendar(cal: ir.Calendar, settings: ir.Settings) -> LoadPlan:
         f"WHERE {number} < {days}) AS days) AS c "
         f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{q('date')} = c.d)"
     )
+    insert = f"INSERT INTO {target} ({', '.join(q(c) for c in COLUMNS)}) {missing}"
+    count = f"SELECT COUNT(*) AS inserted FROM ({missing}) AS m"
     unknown = (
         f"INSERT INTO {target} ({', '.join(q(c) for c in COLUMNS)}) SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, "
         f"NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM {target} WHERE {q('date_key')} = 0)"
     )
-    steps = (Step("apply", parse(unknown), "unknown member"), Step("apply", parse(sql), "days"))
+    steps = (
+        Step("count", parse(count), "counts"),
+        Step("apply", parse(unknown), "unknown member"),
+        Step("apply", parse(insert), "days"),
+    )
     return LoadPlan(cal.name, "insert", steps)

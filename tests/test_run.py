@@ -1,0 +1,127 @@
+"""`modelc run`, `modelc test` and `modelc show` on the embedded DuckDB, end to end through the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from modelc.cli import main
+from modelc.runtime import open_database
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "retail"
+
+
+@pytest.fixture
+def retail(tmp_path: Path) -> Path:
+    """A copy of the retail example, so runs write their database into tmp_path."""
+    shutil.copytree(EXAMPLE / "data", tmp_path / "data")
+    shutil.copy(EXAMPLE / "retail.dm", tmp_path / "retail.dm")
+    return tmp_path / "retail.dm"
+
+
+def run(model: Path, batch: int, ts: str, capsys) -> tuple[int, str]:
+    code = main(["run", str(model), "--var", f"batch={batch}", "--load-ts", ts])
+    return code, capsys.readouterr().out
+
+
+def rows(model: Path, sql: str) -> list[tuple]:
+    con = open_database(str(model.parent / "retail.duckdb"))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_three_batches_then_a_rerun_changes_nothing(retail, capsys):
+    for b, ts in ((1, "2024-01-10"), (2, "2024-02-10"), (3, "2024-03-10")):
+        code, out = run(retail, b, ts, capsys)
+        assert code == 0, out
+    code, out = run(retail, 3, "2024-03-11", capsys)
+    assert code == 0
+    assert out.rstrip().endswith("no changes"), out
+    assert "late 1" in out  # the late row is still reported, and still not applied
+
+
+def test_history_is_correct(retail, capsys):
+    for b, ts in ((1, "2024-01-10"), (2, "2024-02-10"), (3, "2024-03-10")):
+        assert run(retail, b, ts, capsys)[0] == 0
+    history = rows(
+        retail,
+        "SELECT customer_id, segment, country, valid_from, valid_to, is_current FROM retail.customer "
+        "WHERE customer_id IN (1, 2) ORDER BY customer_id, valid_from",
+    )
+    ts = lambda s: __import__("datetime").datetime.fromisoformat(s)  # noqa: E731
+    assert history == [
+        (1, "retail", "GB", ts("2024-01-01 09:00"), ts("2024-02-01 09:00"), False),
+        (1, "smb", "GB", ts("2024-02-01 09:00"), ts("2024-03-01 09:00"), False),
+        (1, "smb", "FR", ts("2024-03-01 09:00"), None, True),
+        # deleted from the batch-2 snapshot, back in batch 3 with an old timestamp: reopened at the load
+        (2, "smb", "GB", ts("2024-01-02 10:00"), ts("2024-02-10 00:00"), False),
+        (2, "smb", "GB", ts("2024-03-10 00:00"), None, True),
+    ]
+    # scd1 applies to every version; the late row of customer 3 is not applied
+    assert rows(retail, "SELECT DISTINCT full_name FROM retail.customer WHERE customer_id = 1") == [("Ada King",)]
+    assert rows(retail, "SELECT segment, email FROM retail.customer WHERE customer_id = 3") == [
+        ("enterprise", "grace@navy.mil")
+    ]
+
+
+def test_facts_resolve_point_in_time_and_rekey_late_members(retail, capsys):
+    for b, ts in ((1, "2024-01-10"), (2, "2024-02-10")):
+        assert run(retail, b, ts, capsys)[0] == 0
+    unknown = "0" * 32
+    assert rows(retail, "SELECT customer_key FROM retail.order_line WHERE order_id = 1004") == [(unknown,)]
+    code, out = run(retail, 3, "2024-03-10", capsys)
+    assert "rekeyed 1" in out
+    resolved = rows(
+        retail,
+        "SELECT DISTINCT f.order_id, d.segment FROM retail.order_line f JOIN retail.customer d "
+        "ON f.customer_key = d.customer_key WHERE f.order_id IN (1001, 1003, 1004) ORDER BY 1",
+    )
+    assert resolved == [(1001, "retail"), (1003, "smb"), (1004, "retail")]
+    assert rows(retail, "SELECT COUNT(*) FROM retail.order_line") == [(8,)]
+
+
+def test_data_tests_pass_then_fail(retail, capsys):
+    assert run(retail, 1, "2024-01-10", capsys)[0] == 0
+    assert main(["test", str(retail)]) == 0
+    out = capsys.readouterr().out
+    assert "13 passed, 0 failed" in out
+    con = open_database(str(retail.parent / "retail.duckdb"))
+    con.execute("UPDATE retail.order_line SET quantity = 5000 WHERE order_id = 1002")
+    con.close()
+    assert main(["test", str(retail)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  order_line: quantity between 0 and 1000 (1 failing rows)" in out
+
+
+def test_a_failing_load_changes_nothing(retail, capsys, tmp_path):
+    assert run(retail, 1, "2024-01-10", capsys)[0] == 0
+    before = rows(retail, "SELECT * FROM retail.customer ORDER BY ALL")
+    # two different rows for one key and change timestamp: a conflict (duplicates error)
+    bad = tmp_path / "data" / "customers_9.csv"
+    bad.write_text(
+        "customer_id,full_name,email,segment,country,updated_at\n"
+        "1,Ada,ada@example.com,smb,GB,2024-04-01 00:00:00\n"
+        "1,Ada,ada@example.com,retail,GB,2024-04-01 00:00:00\n"
+        "2,Alan Turing,alan@example.com,enterprise,GB,2024-04-01 00:00:00\n"
+    )
+    code = main(["run", str(retail), "--var", "batch=1", "--source", f"crm.customers={bad}", "--load-ts", "2024-04-10"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "customer" in out and "FAILED, rolled back: different rows with the same key" in out
+    assert rows(retail, "SELECT * FROM retail.customer ORDER BY ALL") == before
+
+
+def test_show_and_usage_errors(retail, capsys):
+    assert main(["test", str(retail)]) == 2  # nothing loaded yet
+    assert "run the model first" in capsys.readouterr().err
+    assert main(["run", str(retail)]) == 1  # ${batch} has no value
+    assert "--var batch=VALUE" in capsys.readouterr().err
+    assert main(["run", str(retail), "--var", "nonsense"]) == 2
+    assert run(retail, 1, "2024-01-10", capsys)[0] == 0
+    assert main(["show", str(retail), "product"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("product (4 rows)") and "Widget" in out and "9.99" in out
