@@ -60,10 +60,15 @@ def test_compile_accepts_a_load_result_and_rejects_a_failed_one():
         modelc.compile(modelc.load("model m\nfact f from x.y { grain a }\n"), "duckdb")
 
 
+LOADED = ("dimension", "calendar", "fact")  # kinds with a load so far
+
+
 def test_statements_follow_graph_order():
     result = api.compile(rich_model(), "snowflake")
-    entities = [s.entity for s in result.statements]
+    entities = [s.entity for s in result.ddl()]
     assert entities[0] is None and entities[1:] == list(result.plan.order)
+    loads = [s.entity for s in result.statements if s.kind == "load"]
+    assert list(dict.fromkeys(loads)) == [e for e in result.plan.order if result.model.get(e).kind in LOADED]
     assert [name for name, _ in result.groups()] == [None, *result.plan.order]
     assert result.sql().count(";\n\n") == len(result.statements) - 1 and result.sql().endswith(";\n")
     for s in result.statements:

@@ -39,7 +39,8 @@ def test_compile_to_stdout(small, capsys):
     out, err = capsys.readouterr()
     assert out.startswith("-- model small for snowflake: schema dw\nCREATE SCHEMA IF NOT EXISTS dw;\n\n")
     assert "-- dimension customer\nCREATE TABLE IF NOT EXISTS dw.customer (\n" in out
-    assert out.endswith("CLUSTER BY (segment);\n")
+    assert "CLUSTER BY (segment);\n" in out
+    assert "MERGE INTO dw.customer AS t" in out
     assert err == ""
 
 
@@ -79,15 +80,25 @@ def test_compile_out_writes_one_file_per_entity_and_a_manifest(tmp_path, capsys)
     assert cols["segment"]["lineage"] == ["crm.customers.segment"]
     assert cols["segment"]["type"] == "string" and cols["segment"]["sql_type"] == "TEXT"
     assert {"from": "shop.order_lines.quantity", "to": "retail.order_line.quantity"} in manifest["lineage"]
-    # The files run, in order, on DuckDB.
+    # The files run, in order, on DuckDB (DDL and loads, over empty sources).
     import duckdb
 
+    from modelc import dialects, ir
+    from modelc.loader import load_file
+
     con = duckdb.connect()
+    duck = dialects.get("duckdb")
+    for src in load_file(RETAIL).model.of_kind("source"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {src.schema}")
+        cols = ", ".join(f"{c.name} {duck.type_sql(c.type)}" for c in src.columns)
+        con.execute(f"CREATE TABLE {src.schema}.{src.table} ({cols})")
+    assert all(isinstance(s, ir.Source) for s in load_file(RETAIL).model.of_kind("source"))
     for name in [f["file"] for f in manifest["files"]]:
         con.execute((out / name).read_text())
     assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'retail'").fetchone() == (
         4,
     )
+    assert con.execute("SELECT count(*) FROM retail.date").fetchone() == (4018 + 1,)  # 4018 days, and the unknown member
 
 
 def test_out_removes_files_a_previous_compile_wrote(tmp_path, small, capsys):

@@ -257,8 +257,8 @@ def test_cycle_gives_diagnostics_not_an_exception():
 def test_ddl_parses_back_in_its_dialect(name, dialect):
     result = api.compile(model_named(name), dialect)
     assert result.ok, [d.message for d in result.diagnostics if d.is_error]
-    assert len(result.statements) == len(result.plan.tables) + 1
-    for st in result.statements:
+    assert len(result.ddl()) == len(result.plan.tables) + 1
+    for st in result.ddl():
         assert st.kind == "ddl"
         again = sqlglot.parse_one(st.sql, read=result.dialect.sqlglot_name)
         assert result.dialect.render(again) == st.sql
@@ -275,7 +275,7 @@ def test_duckdb_executes_ddl_twice(name):
     result = api.compile(model_named(name), "duckdb")
     con = duckdb.connect()
     for _ in range(2):  # IF NOT EXISTS: re-runnable
-        for st in result.statements:
+        for st in result.ddl():
             con.execute(st.sql)
     for t in result.plan.tables:
         rows = con.execute(
@@ -293,7 +293,7 @@ def test_clickhouse_executes_ddl_twice(name, chdb_session):
     result = api.compile(model_named(name), "clickhouse")
     schema = result.model.settings.schema
     for _ in range(2):
-        for st in result.statements:
+        for st in result.ddl():
             chdb_session.query(st.sql)
     for t in result.plan.tables:
         got = chdb_session.query(
@@ -312,7 +312,7 @@ def test_clickhouse_executes_ddl_twice(name, chdb_session):
 def test_snowflake_ddl_runs_on_fakesnow_twice(name, snowflake_cursor):
     result = api.compile(model_named(name), "snowflake")
     for _ in range(2):
-        for st in result.statements:
+        for st in result.ddl():
             snowflake_cursor.execute(st.sql)
     for t in result.plan.tables:
         snowflake_cursor.execute(
@@ -327,10 +327,10 @@ def test_rerun_keeps_existing_tables():
     """IF NOT EXISTS never replaces a table: rows survive a second run of the DDL."""
     result = api.compile(model_named("handmade"), "duckdb")
     con = duckdb.connect()
-    for st in result.statements:
+    for st in result.ddl():
         con.execute(st.sql)
     con.execute("INSERT INTO dw.date_dim (date_key) VALUES (0)")
-    for st in result.statements:
+    for st in result.ddl():
         con.execute(st.sql)
     assert con.execute("SELECT count(*) FROM dw.date_dim").fetchone() == (1,)
 

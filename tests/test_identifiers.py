@@ -46,7 +46,7 @@ def test_torture_model_compiles_and_parses_back(name, torture):
         torture = _without(torture, ("back`tick", "a\\b"))
         result = api.compile(torture, name)
     assert result.ok, [d.message for d in result.diagnostics if d.is_error]
-    for st in result.statements:
+    for st in result.ddl():
         assert result.dialect.render(sqlglot.parse_one(st.sql, read=result.dialect.sqlglot_name)) == st.sql
 
 
@@ -70,7 +70,7 @@ def test_torture_executes_on_duckdb_with_exact_names(torture):
     result = api.compile(torture, "duckdb")
     con = duckdb.connect()
     for _ in range(2):
-        for st in result.statements:
+        for st in result.ddl():
             con.execute(st.sql)
     tables = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [SCHEMA]).fetchall()
     assert sorted(t[0] for t in tables) == sorted(t.name for t in result.plan.tables)
@@ -88,7 +88,7 @@ def test_torture_executes_on_duckdb_with_exact_names(torture):
 def test_torture_executes_on_clickhouse_with_exact_names(torture, chdb_session):
     result = api.compile(torture, "clickhouse")
     for _ in range(2):
-        for st in result.statements:
+        for st in result.ddl():
             chdb_session.query(st.sql)
     for t in result.plan.tables:
         where = exp.and_(
@@ -104,7 +104,7 @@ def test_torture_on_snowflake_folds_plain_names_only(torture, snowflake_cursor):
     # Snowflake does not. DuckDB and chdb run those names above.
     result = api.compile(_without(torture, ("it's", "back`tick", "a\\b")), "snowflake")
     for _ in range(2):
-        for st in result.statements:
+        for st in result.ddl():
             snowflake_cursor.execute(st.sql)
     snowflake_cursor.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
@@ -129,7 +129,7 @@ def test_injection_attempts_are_just_names():
     )
     con = duckdb.connect()
     con.execute("CREATE TABLE keep (a INT)")
-    for st in api.compile(m, "duckdb").statements:
+    for st in api.compile(m, "duckdb").ddl():
         con.execute(st.sql)
     assert con.execute("SELECT count(*) FROM keep").fetchone() == (0,)
     cols = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'product'").fetchall()

@@ -43,6 +43,10 @@ class CompileResult:
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
+    def ddl(self) -> tuple[Statement, ...]:
+        """The statements that create schemas and tables (re-runnable)."""
+        return tuple(s for s in self.statements if s.kind == "ddl")
+
     def for_entity(self, entity: str | None, kind: StatementKind | None = None) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.entity == entity and (kind is None or s.kind == kind))
 
@@ -122,8 +126,8 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def compile(model: ir.Model | LoadResult, dialect: str | dialects.Dialect) -> CompileResult:
-    """Compile `model` for `dialect`: its DDL (loads and tests come with later stages)."""
+def compile(model: ir.Model | LoadResult, dialect: str | dialects.Dialect, loads: bool = True) -> CompileResult:
+    """Compile `model` for `dialect`: its DDL, then every entity's load statements."""
     if not isinstance(model, ir.Model):
         if getattr(model, "model", None) is None:
             raise ValueError("the model did not load; see its diagnostics")
@@ -141,9 +145,30 @@ def compile(model: ir.Model | LoadResult, dialect: str | dialects.Dialect) -> Co
         create, found = d.create_table(table)
         diags += found
         statements.append(_statement(d, table.entity, create))
+    if loads and not has_errors(diags):
+        statements += _loads(model, d)
     diags.sort(key=Diagnostic.sort_key)
     return CompileResult(model, d, p, tuple(statements), tuple(diags))
 
 
 def _statement(d: dialects.Dialect, entity: str | None, expression: exp.Expression) -> Statement:
     return Statement(entity, "ddl", d.render(expression), expression)
+
+
+def _loads(model: ir.Model, d: dialects.Dialect) -> list[Statement]:
+    """Every entity's load, in graph order, as this dialect's statements (docs/semantics.md).
+
+    The load timestamp is the statement's CURRENT_TIMESTAMP; `check` statements return the rows
+    that must abort the load (a runner rolls back when they return any), `count` ones the counters.
+    """
+    from .loads import plan_entity
+    from .loads.strategy import render_plan
+
+    out = []
+    for name in plan.build(model).order:
+        load_plan = plan_entity(model, name)
+        if load_plan is None:
+            continue
+        for r in render_plan(load_plan, d):
+            out.append(Statement(name, "load", r.sql, r.expression))
+    return out

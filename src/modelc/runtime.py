@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from . import ir
-from .loads import LoadPlan, bind_load_ts, plan_entity
+from .loads import LoadPlan, plan_entity
 
 DIALECT = "duckdb"
 _VAR = re.compile(r"\$\{(\w+)\}")
@@ -145,20 +145,20 @@ def _q(name: str) -> str:
 def execute_plan(con, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, int], str | None]:
     """Run a plan in one transaction; (counters, error). On error nothing is changed."""
     from . import dialects
+    from .loads.strategy import render_plan
 
-    dialect = dialects.get(DIALECT)
     ts = exp.Literal.string(load_ts.isoformat(sep=" "))
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        for step in plan.steps:
-            sql = dialect.render(bind_load_ts(step.expression, ts), pretty=False)
-            cursor = con.execute(sql)
+        for r in render_plan(plan, dialects.get(DIALECT), ts):
+            step = r.step
+            cursor = con.execute(r.sql)
             if step.kind == "check":
                 rows = cursor.fetchall()
                 if rows:
                     con.execute("ROLLBACK")
-                    shown = "; ".join(", ".join(str(v) for v in r) for r in rows[:10])
+                    shown = "; ".join(", ".join(str(v) for v in row) for row in rows[:10])
                     more = " and more" if len(rows) > 10 else ""
                     return counts, f"{step.message}: {shown}{more}"
             elif step.kind == "count":
@@ -189,7 +189,7 @@ def run(
         raise RunError(f"--source names no source of the model: {', '.join(unknown)}")
     load_ts = load_ts or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     path = database_path(target)
-    compiled = compile_model(model, DIALECT)
+    compiled = compile_model(model, DIALECT, loads=False)
     locations = {s.name: source_location(s, sources, variables) for s in model.of_kind("source")}
     con = open_database(path)
     try:

@@ -18,11 +18,26 @@ LOAD_TS = "load_ts"  # name of the placeholder for the run's load timestamp
 
 
 @dataclass(frozen=True, slots=True)
+class Upsert:
+    """Make `target` hold every row of `changes` (full row images), matched on `key`.
+
+    A plan says *what* to apply; each dialect's flags decide *how* (`loads.strategy`):
+    MERGE where the engine has one, DELETE + INSERT where it has none.
+    """
+
+    target: str  # quoted, qualified name (template dialect)
+    changes: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     kind: StepKind
-    expression: exp.Expression
+    expression: exp.Expression | None
     purpose: str
     message: str | None = None  # check: what is wrong when the query returns rows
+    upsert: Upsert | None = None  # apply steps whose statement depends on the dialect
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from .. import hashing, ir
 from ..plan import CHANGED_AT, IS_DELETED, LOADED_AT, TableSpec
-from . import LOAD_TS, LoadPlan, Step
+from . import LOAD_TS, LoadPlan, Step, Upsert
 from .sql import READ, eq_all, lit, ne_any, on, parse, q, qt
 
 MEMBER_VALID_FROM = "0001-01-01 00:00:00"
@@ -493,15 +493,8 @@ class DimensionLoad:
         return steps
 
     def apply(self) -> list[Step]:
-        cols = self.table_columns()
-        sets = ", ".join(f"{q(c)} = c.{q(c)}" for c in cols if c != self.sk)
-        sql = (
-            f"MERGE INTO {self.n.target} AS t USING {self.n.changes} AS c ON t.{q(self.sk)} = c.{q(self.sk)} "
-            f"WHEN MATCHED THEN UPDATE SET {sets} "
-            f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in cols)}) "
-            f"VALUES ({', '.join('c.' + q(c) for c in cols)})"
-        )
-        return [Step("apply", parse(sql), "merge")]
+        upsert = Upsert(self.n.target, self.n.changes, (self.sk,), tuple(self.table_columns()))
+        return [Step("apply", None, "upsert", upsert=upsert)]
 
     def counts(self) -> Step:
         cond = sqlglot.parse_one(self.dim.filter, read=READ).sql(READ, identify=True) if self.dim.filter else "TRUE"
@@ -536,7 +529,7 @@ class DimensionLoad:
             *self.apply(),
             *self.cleanup(),
         ]
-        return LoadPlan(self.dim.name, "merge", tuple(steps))
+        return LoadPlan(self.dim.name, "upsert", tuple(steps))
 
 
 def s1_name(col: str) -> str:

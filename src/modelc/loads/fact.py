@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from .. import hashing, ir
 from ..plan import LOADED_AT, UPDATED_AT, TableSpec
-from . import LOAD_TS, LoadPlan, Step
+from . import LOAD_TS, LoadPlan, Step, Upsert
 from .sql import READ, lit, ne_any, on, parse, q, qt
 
 
@@ -170,15 +170,8 @@ class FactLoad:
         return isinstance(self.model.get(ref.dimension), ir.Calendar)
 
     def apply(self) -> list[Step]:
-        grain_on = on(self.grain, "t", "c")
-        sets = ", ".join(f"{q(c)} = c.{q(c)}" for c in self.cols if c not in self.grain)
-        sql = (
-            f"MERGE INTO {self.target} AS t USING {self.changes} AS c ON {grain_on} "
-            f"WHEN MATCHED THEN UPDATE SET {sets} "
-            f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in self.cols)}) "
-            f"VALUES ({', '.join('c.' + q(c) for c in self.cols)})"
-        )
-        return [Step("apply", parse(sql), "merge")]
+        upsert = Upsert(self.target, self.changes, tuple(self.grain), tuple(self.cols))
+        return [Step("apply", None, "upsert", upsert=upsert)]
 
     def counts(self) -> Step:
         unknown_any = " OR ".join(f"{q(k)} = {self.unknown}" for k in self.role_keys if not self._is_calendar(k))
@@ -205,7 +198,7 @@ class FactLoad:
 
     def plan(self) -> LoadPlan:
         steps = [*self.cleanup(), *self.stage_batch(), *self.stage_changes(), self.counts(), *self.apply()]
-        return LoadPlan(self.fact.name, "merge", tuple([*steps, *self.cleanup()]))
+        return LoadPlan(self.fact.name, "upsert", tuple([*steps, *self.cleanup()]))
 
 
 def plan_fact(fact: ir.Fact, source: ir.Source, model: ir.Model, table: TableSpec) -> LoadPlan:

@@ -170,3 +170,2100 @@ CREATE TABLE IF NOT EXISTS vault_b.customer_orders (
 )
 ENGINE=MergeTree
 ORDER BY (customer_h_hk, snapshot_date, order_link_hk);
+
+DROP TABLE IF EXISTS _mc_customer_changes;
+
+DROP TABLE IF EXISTS _mc_customer_old;
+
+DROP TABLE IF EXISTS _mc_customer_classified;
+
+DROP TABLE IF EXISTS _mc_customer_batch;
+
+CREATE TEMPORARY TABLE _mc_customer_batch AS
+SELECT DISTINCT
+  s.customer_id,
+  s."name" AS "name",
+  s.email AS email,
+  s.segment AS segment,
+  s.country AS country,
+  s.city AS city,
+  s.birth_date AS birth_date,
+  (
+    UPPER("name")
+  ) AS name_upper,
+  CAST(s.updated_at AS Nullable(DateTime)) AS _mc_ts,
+  FALSE AS _mc_del
+FROM crm.customers AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
+
+SELECT
+  customer_id,
+  _mc_ts
+FROM _mc_customer_batch
+GROUP BY
+  customer_id,
+  _mc_ts
+HAVING
+  COUNT(*) > 1
+ORDER BY
+  customer_id,
+  _mc_ts
+LIMIT 11;
+
+CREATE TEMPORARY TABLE _mc_customer_classified AS
+WITH lat AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      t.*,
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC) AS _mc_rn
+    FROM vault_b.customer AS t
+    WHERE
+      NOT (
+        t.customer_key IN (
+          '0000000000000000000000000000000000000000000000000000000000000000',
+          'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+        )
+      )
+  ) AS x
+  WHERE
+    _mc_rn = 1
+)
+SELECT
+  b.*,
+  CASE
+    WHEN l.customer_key IS NULL
+    THEN 'chain'
+    WHEN b._mc_ts > l.dw_changed_at
+    THEN 'chain'
+    WHEN b._mc_ts = l.dw_changed_at
+    AND NOT b._mc_del
+    AND (
+      NOT (
+        l.is_current AND NOT l.is_deleted
+      )
+      OR (
+        b.segment IS NOT DISTINCT FROM l.segment
+        AND b.country IS NOT DISTINCT FROM l.country
+      )
+    )
+    THEN 'chain'
+    ELSE 'old'
+  END AS _mc_class,
+  CASE
+    WHEN l.customer_key IS NULL
+    THEN NULL
+    WHEN NOT l.is_current
+    THEN l.valid_to
+    WHEN l.is_deleted
+    THEN l.valid_from
+    ELSE NULL
+  END AS _mc_floor,
+  CASE WHEN l.is_deleted THEN 1 ELSE 0 END AS _mc_floor_strict,
+  l.valid_from AS _mc_lat_vf
+FROM _mc_customer_batch AS b
+LEFT JOIN lat AS l
+  ON b.customer_id = l.customer_id;
+
+CREATE TEMPORARY TABLE _mc_customer_old AS
+SELECT
+  k.customer_id,
+  k._mc_ts,
+  k._mc_del,
+  COUNT(v.customer_key) AS _mc_open,
+  MAX(
+    CASE
+      WHEN NOT (
+        v.customer_key IS NULL
+      )
+      AND k.segment IS NOT DISTINCT FROM v.segment
+      AND k.country IS NOT DISTINCT FROM v.country
+      THEN 1
+      ELSE 0
+    END
+  ) AS _mc_agree
+FROM _mc_customer_classified AS k
+LEFT JOIN vault_b.customer AS v
+  ON v.customer_id = k.customer_id
+  AND v.valid_from <= k._mc_ts
+  AND (
+    v.valid_to IS NULL OR k._mc_ts < v.valid_to
+  )
+  AND NOT v.is_deleted
+WHERE
+  k._mc_class = 'old'
+GROUP BY
+  k.customer_id,
+  k._mc_ts,
+  k._mc_del;
+
+CREATE TEMPORARY TABLE _mc_customer_changes AS
+WITH lat AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      t.*,
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC) AS _mc_rn
+    FROM vault_b.customer AS t
+    WHERE
+      NOT (
+        t.customer_key IN (
+          '0000000000000000000000000000000000000000000000000000000000000000',
+          'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+        )
+      )
+  ) AS x
+  WHERE
+    _mc_rn = 1
+), u AS (
+  SELECT
+    l.customer_id,
+    l."name",
+    l.email,
+    l.segment,
+    l.country,
+    l.city,
+    l.birth_date,
+    l.name_upper,
+    l.previous_city,
+    l.dw_changed_at AS _mc_ts,
+    l.valid_from AS _mc_eff,
+    FALSE AS _mc_del,
+    1 AS _mc_anchor,
+    CASE WHEN l.is_deleted THEN 'deleted' WHEN l.is_current THEN 'open' ELSE 'closed' END AS _mc_state,
+    l.customer_key AS _mc_sk,
+    l.valid_from AS _mc_vf,
+    l.valid_to AS _mc_vt,
+    l.dw_loaded_at AS _mc_la,
+    l.dw_changed_at AS _mc_ch
+  FROM lat AS l
+  JOIN (
+    SELECT DISTINCT
+      customer_id
+    FROM _mc_customer_classified
+    WHERE
+      _mc_class = 'chain'
+  ) AS ck
+    ON l.customer_id = ck.customer_id
+  UNION ALL
+  SELECT
+    c.customer_id,
+    c."name",
+    c.email,
+    c.segment,
+    c.country,
+    c.city,
+    c.birth_date,
+    c.name_upper,
+    NULL,
+    c._mc_ts,
+    CASE
+      WHEN c._mc_ts < c._mc_floor OR (
+        c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+      )
+      THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), c._mc_floor)
+      ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
+    END,
+    c._mc_del,
+    0,
+    CASE WHEN c._mc_del THEN 'deleted' ELSE 'open' END,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL
+  FROM _mc_customer_classified AS c
+  WHERE
+    c._mc_class = 'chain'
+), u2 AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      u.*,
+      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+    FROM u
+  ) AS x
+  WHERE
+    _mc_r = 1
+), s1 AS (
+  SELECT
+    u2.*,
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY _mc_eff, _mc_anchor DESC, _mc_ts) AS _mc_seq
+  FROM u2
+), s2 AS (
+  SELECT
+    s1.*,
+    lag(_mc_state) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_state,
+    lag(_mc_eff) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_eff,
+    lag(segment) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_segment,
+    lag(country) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_country
+  FROM s1
+), s3 AS (
+  SELECT
+    s2.*,
+    CASE
+      WHEN _mc_anchor = 1
+      THEN 0
+      WHEN _mc_eff = _mc_prev_eff
+      THEN 0
+      WHEN _mc_del
+      THEN CASE WHEN _mc_prev_state = 'open' THEN 1 ELSE 0 END
+      WHEN _mc_prev_state IS NULL OR _mc_prev_state <> 'open'
+      THEN 1
+      WHEN (
+        segment IS DISTINCT FROM _mc_lag_segment
+        OR country IS DISTINCT FROM _mc_lag_country
+      )
+      THEN 1
+      ELSE 0
+    END AS _mc_start,
+    0 AS _mc_close
+  FROM s2
+), s4 AS (
+  SELECT
+    s3.*,
+    SUM(_mc_start) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _mc_grp,
+    MIN(CASE WHEN _mc_start = 1 OR _mc_close = 1 THEN _mc_eff END) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS _mc_next_end,
+    MAX(CASE WHEN NOT _mc_del THEN _mc_seq END) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _mc_data_seq
+  FROM s3
+), d1 AS (
+  SELECT
+    s4.*,
+    FIRST_VALUE(birth_date) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s0_birth_date,
+    FIRST_VALUE("name") OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s1_name,
+    FIRST_VALUE(email) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s1_email,
+    FIRST_VALUE(name_upper) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s1_name_upper,
+    CASE
+      WHEN ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY _mc_seq) = 1
+      THEN 1
+      WHEN city IS DISTINCT FROM lag(city) OVER (PARTITION BY customer_id ORDER BY _mc_seq)
+      THEN 1
+      ELSE 0
+    END AS _mc_chg0,
+    CASE
+      WHEN _mc_anchor = 1
+      THEN previous_city
+      WHEN ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY _mc_seq) = 1
+      THEN NULL
+      ELSE lag(city) OVER (PARTITION BY customer_id ORDER BY _mc_seq)
+    END AS _mc_pv0
+  FROM s4
+  WHERE
+    NOT _mc_del
+), d2 AS (
+  SELECT
+    d1.*,
+    SUM(_mc_chg0) OVER (
+      PARTITION BY customer_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _mc_g0
+  FROM d1
+), d3 AS (
+  SELECT
+    d2.*,
+    FIRST_VALUE(_mc_pv0) OVER (
+      PARTITION BY customer_id, _mc_g0
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_p3_city
+  FROM d2
+), g AS (
+  SELECT
+    customer_id,
+    _mc_grp,
+    MIN(_mc_seq) AS _mc_first,
+    MAX(_mc_seq) AS _mc_last,
+    MAX(_mc_ts) AS _mc_maxts
+  FROM s4
+  GROUP BY
+    customer_id,
+    _mc_grp
+), img AS (
+  SELECT
+    g.customer_id,
+    dv._mc_s1_name AS "name",
+    dv._mc_s1_email AS email,
+    dv.segment AS segment,
+    dv.country AS country,
+    dv.city AS city,
+    dv._mc_p3_city AS previous_city,
+    dv._mc_s0_birth_date AS birth_date,
+    dv._mc_s1_name_upper AS name_upper,
+    st._mc_anchor AS _mc_is_anchor,
+    st._mc_state AS _mc_anchor_state,
+    st._mc_sk AS _mc_old_sk,
+    st._mc_eff AS _mc_vf_new,
+    st._mc_next_end AS _mc_vt_new,
+    st._mc_del AS _mc_tomb,
+    st._mc_vf AS _mc_old_vf,
+    st._mc_vt AS _mc_old_vt,
+    st._mc_la AS _mc_old_la,
+    st._mc_ch AS _mc_old_ch,
+    g._mc_maxts
+  FROM g
+  JOIN s4 AS st
+    ON st.customer_id = g.customer_id AND st._mc_seq = g._mc_first
+  JOIN s4 AS lr
+    ON lr.customer_id = g.customer_id AND lr._mc_seq = g._mc_last
+  JOIN d3 AS dv
+    ON dv.customer_id = g.customer_id AND dv._mc_seq = lr._mc_data_seq
+)
+SELECT
+  SHA256(
+    COALESCE(CAST(i.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(formatDateTime(i._mc_vf_new, '%Y-%m-%d %H:%M:%S.%f'), '\\N')
+  ) AS customer_key,
+  i.customer_id AS customer_id,
+  i."name" AS "name",
+  i.email AS email,
+  i.segment AS segment,
+  i.country AS country,
+  i.city AS city,
+  i.previous_city AS previous_city,
+  i.birth_date AS birth_date,
+  i.name_upper AS name_upper,
+  i._mc_vf_new AS valid_from,
+  COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime))) AS valid_to,
+  i._mc_vt_new IS NULL AS is_current,
+  i._mc_tomb AS is_deleted,
+  i._mc_maxts AS dw_changed_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  'insert' AS _mc_op,
+  0 AS _mc_closed
+FROM img AS i
+WHERE
+  i._mc_is_anchor = 0
+UNION ALL
+SELECT
+  i._mc_old_sk,
+  i.customer_id,
+  i."name",
+  i.email,
+  i.segment,
+  i.country,
+  i.city,
+  i.previous_city,
+  i.birth_date,
+  i.name_upper,
+  i._mc_old_vf,
+  CASE
+    WHEN i._mc_anchor_state = 'closed'
+    THEN i._mc_old_vt
+    ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime)))
+  END,
+  CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END,
+  t.is_deleted,
+  i._mc_maxts,
+  i._mc_old_la,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  'update',
+  CASE
+    WHEN t.is_current
+    AND NOT (
+      CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END
+    )
+    THEN 1
+    ELSE 0
+  END
+FROM img AS i
+JOIN vault_b.customer AS t
+  ON t.customer_key = i._mc_old_sk
+WHERE
+  i._mc_is_anchor = 1
+  AND (
+    i."name" IS DISTINCT FROM t."name"
+    OR i.email IS DISTINCT FROM t.email
+    OR i.segment IS DISTINCT FROM t.segment
+    OR i.country IS DISTINCT FROM t.country
+    OR i.city IS DISTINCT FROM t.city
+    OR i.previous_city IS DISTINCT FROM t.previous_city
+    OR i.birth_date IS DISTINCT FROM t.birth_date
+    OR i.name_upper IS DISTINCT FROM t.name_upper
+    OR CASE
+      WHEN i._mc_anchor_state = 'closed'
+      THEN i._mc_old_vt
+      ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime)))
+    END IS DISTINCT FROM t.valid_to
+    OR CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END IS DISTINCT FROM t.is_current
+  )
+UNION ALL
+SELECT
+  t.customer_key,
+  t.customer_id,
+  k1._mc_s1_name,
+  k1._mc_s1_email,
+  t.segment,
+  t.country,
+  t.city,
+  t.previous_city,
+  t.birth_date,
+  k1._mc_s1_name_upper,
+  t.valid_from,
+  t.valid_to,
+  t.is_current,
+  t.is_deleted,
+  t.dw_changed_at,
+  t.dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  'update',
+  0
+FROM vault_b.customer AS t
+JOIN (
+  SELECT DISTINCT
+    customer_id,
+    _mc_s1_name,
+    _mc_s1_email,
+    _mc_s1_name_upper
+  FROM d3
+) AS k1
+  ON t.customer_id = k1.customer_id
+LEFT JOIN lat AS l
+  ON l.customer_key = t.customer_key
+WHERE
+  l.customer_key IS NULL
+  AND (
+    k1._mc_s1_name IS DISTINCT FROM t."name"
+    OR k1._mc_s1_email IS DISTINCT FROM t.email
+    OR k1._mc_s1_name_upper IS DISTINCT FROM t.name_upper
+  )
+UNION ALL
+SELECT
+  l.customer_key,
+  l.customer_id,
+  l."name",
+  l.email,
+  l.segment,
+  l.country,
+  l.city,
+  l.previous_city,
+  l.birth_date,
+  l.name_upper,
+  l.valid_from,
+  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
+  FALSE,
+  FALSE,
+  l.dw_changed_at,
+  l.dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  'update',
+  1
+FROM lat AS l
+LEFT JOIN (
+  SELECT DISTINCT
+    customer_id
+  FROM _mc_customer_batch
+) AS b
+  ON l.customer_id = b.customer_id
+WHERE
+  b.customer_id IS NULL
+  AND l.is_current
+  AND NOT l.is_deleted
+  AND EXISTS(
+    SELECT
+      1
+    FROM _mc_customer_batch
+  )
+UNION ALL
+SELECT
+  SHA256(
+    COALESCE(CAST(l.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
+      formatDateTime(
+        GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
+        '%Y-%m-%d %H:%M:%S.%f'
+      ),
+      '\\N'
+    )
+  ),
+  l.customer_id,
+  l."name",
+  l.email,
+  l.segment,
+  l.country,
+  l.city,
+  l.previous_city,
+  l.birth_date,
+  l.name_upper,
+  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
+  CAST(NULL AS Nullable(DateTime)),
+  TRUE,
+  TRUE,
+  l.dw_changed_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(NULL AS Nullable(DateTime)),
+  'insert',
+  0
+FROM lat AS l
+LEFT JOIN (
+  SELECT DISTINCT
+    customer_id
+  FROM _mc_customer_batch
+) AS b
+  ON l.customer_id = b.customer_id
+WHERE
+  b.customer_id IS NULL
+  AND l.is_current
+  AND NOT l.is_deleted
+  AND EXISTS(
+    SELECT
+      1
+    FROM _mc_customer_batch
+  );
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_customer_changes
+    WHERE
+      _mc_op = 'insert'
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_customer_changes
+    WHERE
+      _mc_op = 'update' AND _mc_closed = 0
+  ) AS updated,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_customer_changes
+    WHERE
+      _mc_closed = 1
+  ) AS closed,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      (
+        TRUE
+      ) AND (
+        s.customer_id IS NULL
+      )
+  ) AS rejected,
+  (
+    SELECT
+      COUNT(*)
+    FROM (
+      SELECT
+        *
+      FROM _mc_customer_old
+      WHERE
+        (
+          NOT _mc_del AND _mc_agree = 0
+        ) OR (
+          _mc_del AND _mc_open > 0
+        )
+    ) AS x
+  ) AS late,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      (
+        TRUE
+      ) AND NOT (
+        s.customer_id IS NULL
+      )
+  ) - (
+    SELECT
+      COUNT(*)
+    FROM (
+      SELECT DISTINCT
+        *
+      FROM _mc_customer_batch
+    ) AS b
+  ) AS duplicates;
+
+INSERT INTO vault_b.customer (
+  customer_key,
+  customer_id,
+  "name",
+  email,
+  segment,
+  country,
+  city,
+  previous_city,
+  birth_date,
+  name_upper,
+  valid_from,
+  valid_to,
+  is_current,
+  is_deleted,
+  dw_changed_at,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  CAST('0001-01-01 00:00:00' AS Nullable(DateTime)),
+  NULL,
+  TRUE,
+  FALSE,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  NULL
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer
+    WHERE
+      customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault_b.customer (
+  customer_key,
+  customer_id,
+  "name",
+  email,
+  segment,
+  country,
+  city,
+  previous_city,
+  birth_date,
+  name_upper,
+  valid_from,
+  valid_to,
+  is_current,
+  is_deleted,
+  dw_changed_at,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  CAST('0001-01-01 00:00:00' AS Nullable(DateTime)),
+  NULL,
+  TRUE,
+  FALSE,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  NULL
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer
+    WHERE
+      customer_key = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  );
+
+DELETE FROM vault_b.customer
+WHERE
+  customer_key IN (
+    SELECT
+      customer_key
+    FROM _mc_customer_changes
+  );
+
+INSERT INTO vault_b.customer (
+  customer_key,
+  customer_id,
+  "name",
+  email,
+  segment,
+  country,
+  city,
+  previous_city,
+  birth_date,
+  name_upper,
+  valid_from,
+  valid_to,
+  is_current,
+  is_deleted,
+  dw_changed_at,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  c.customer_key,
+  c.customer_id,
+  c."name",
+  c.email,
+  c.segment,
+  c.country,
+  c.city,
+  c.previous_city,
+  c.birth_date,
+  c.name_upper,
+  c.valid_from,
+  c.valid_to,
+  c.is_current,
+  c.is_deleted,
+  c.dw_changed_at,
+  c.dw_loaded_at,
+  c.dw_updated_at
+FROM _mc_customer_changes AS c;
+
+DROP TABLE IF EXISTS _mc_customer_changes;
+
+DROP TABLE IF EXISTS _mc_customer_old;
+
+DROP TABLE IF EXISTS _mc_customer_classified;
+
+DROP TABLE IF EXISTS _mc_customer_batch;
+
+DROP TABLE IF EXISTS _mc_product_changes;
+
+DROP TABLE IF EXISTS _mc_product_old;
+
+DROP TABLE IF EXISTS _mc_product_classified;
+
+DROP TABLE IF EXISTS _mc_product_batch;
+
+CREATE TEMPORARY TABLE _mc_product_batch AS
+SELECT DISTINCT
+  s.product_id,
+  s."name" AS "name",
+  s.category AS category,
+  s.price AS price,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS _mc_ts,
+  FALSE AS _mc_del
+FROM catalog.products AS s
+WHERE
+  NOT (
+    s.product_id IS NULL
+  );
+
+SELECT
+  product_id,
+  _mc_ts
+FROM _mc_product_batch
+GROUP BY
+  product_id,
+  _mc_ts
+HAVING
+  COUNT(*) > 1
+ORDER BY
+  product_id,
+  _mc_ts
+LIMIT 11;
+
+CREATE TEMPORARY TABLE _mc_product_classified AS
+WITH lat AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      t.*,
+      ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY t.dw_changed_at DESC) AS _mc_rn
+    FROM vault_b.product AS t
+    WHERE
+      NOT (
+        t.product_key IN (
+          '0000000000000000000000000000000000000000000000000000000000000000',
+          'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+        )
+      )
+  ) AS x
+  WHERE
+    _mc_rn = 1
+)
+SELECT
+  b.*,
+  CASE
+    WHEN l.product_key IS NULL
+    THEN 'chain'
+    WHEN b._mc_ts >= l.dw_changed_at
+    THEN 'chain'
+    ELSE 'old'
+  END AS _mc_class
+FROM _mc_product_batch AS b
+LEFT JOIN lat AS l
+  ON b.product_id = l.product_id;
+
+CREATE TEMPORARY TABLE _mc_product_old AS
+SELECT
+  *
+FROM (
+  SELECT
+    k.product_id,
+    k._mc_ts,
+    k._mc_del,
+    k._mc_class,
+    MAX(CASE WHEN k._mc_class = 'chain' THEN 1 ELSE 0 END) OVER (PARTITION BY k.product_id) AS _mc_has_chain
+  FROM _mc_product_classified AS k
+) AS o
+WHERE
+  _mc_class = 'old';
+
+CREATE TEMPORARY TABLE _mc_product_changes AS
+WITH lat AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      t.*,
+      ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY t.dw_changed_at DESC) AS _mc_rn
+    FROM vault_b.product AS t
+    WHERE
+      NOT (
+        t.product_key IN (
+          '0000000000000000000000000000000000000000000000000000000000000000',
+          'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+        )
+      )
+  ) AS x
+  WHERE
+    _mc_rn = 1
+), u AS (
+  SELECT
+    l.product_id,
+    l."name",
+    l.category,
+    l.price,
+    l.dw_changed_at AS _mc_ts,
+    l.dw_changed_at AS _mc_eff,
+    FALSE AS _mc_del,
+    1 AS _mc_anchor,
+    'open' AS _mc_state,
+    l.product_key AS _mc_sk,
+    NULL AS _mc_vf,
+    NULL AS _mc_vt,
+    l.dw_loaded_at AS _mc_la,
+    l.dw_changed_at AS _mc_ch
+  FROM lat AS l
+  JOIN (
+    SELECT DISTINCT
+      product_id
+    FROM _mc_product_classified
+    WHERE
+      _mc_class = 'chain'
+  ) AS ck
+    ON l.product_id = ck.product_id
+  UNION ALL
+  SELECT
+    c.product_id,
+    c."name",
+    c.category,
+    c.price,
+    c._mc_ts,
+    c._mc_ts,
+    c._mc_del,
+    0,
+    CASE WHEN c._mc_del THEN 'closed' ELSE 'open' END,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL
+  FROM _mc_product_classified AS c
+  WHERE
+    c._mc_class = 'chain' AND NOT c._mc_del
+), u2 AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      u.*,
+      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+    FROM u
+  ) AS x
+  WHERE
+    _mc_r = 1
+), s1 AS (
+  SELECT
+    u2.*,
+    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY _mc_eff, _mc_anchor DESC, _mc_ts) AS _mc_seq
+  FROM u2
+), s2 AS (
+  SELECT
+    s1.*,
+    lag(_mc_state) OVER (PARTITION BY product_id ORDER BY _mc_seq) AS _mc_prev_state,
+    lag(_mc_eff) OVER (PARTITION BY product_id ORDER BY _mc_seq) AS _mc_prev_eff
+  FROM s1
+), s3 AS (
+  SELECT
+    s2.*,
+    CASE
+      WHEN _mc_anchor = 1
+      THEN 0
+      WHEN _mc_eff = _mc_prev_eff
+      THEN 0
+      WHEN _mc_del
+      THEN 0
+      WHEN _mc_prev_state IS NULL OR _mc_prev_state <> 'open'
+      THEN 1
+      WHEN FALSE
+      THEN 1
+      ELSE 0
+    END AS _mc_start,
+    0 AS _mc_close
+  FROM s2
+), s4 AS (
+  SELECT
+    s3.*,
+    SUM(_mc_start) OVER (
+      PARTITION BY product_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _mc_grp,
+    MIN(CASE WHEN _mc_start = 1 OR _mc_close = 1 THEN _mc_eff END) OVER (
+      PARTITION BY product_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS _mc_next_end,
+    MAX(CASE WHEN NOT _mc_del THEN _mc_seq END) OVER (
+      PARTITION BY product_id
+      ORDER BY _mc_seq
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _mc_data_seq
+  FROM s3
+), d1 AS (
+  SELECT
+    s4.*,
+    FIRST_VALUE("name") OVER (
+      PARTITION BY product_id
+      ORDER BY _mc_seq DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s1_name,
+    FIRST_VALUE(category) OVER (
+      PARTITION BY product_id
+      ORDER BY _mc_seq DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s1_category,
+    FIRST_VALUE(price) OVER (
+      PARTITION BY product_id
+      ORDER BY _mc_seq DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _mc_s1_price
+  FROM s4
+  WHERE
+    NOT _mc_del
+), d2 AS (
+  SELECT
+    d1.*
+  FROM d1
+), d3 AS (
+  SELECT
+    d2.*
+  FROM d2
+), g AS (
+  SELECT
+    product_id,
+    _mc_grp,
+    MIN(_mc_seq) AS _mc_first,
+    MAX(_mc_seq) AS _mc_last,
+    MAX(_mc_ts) AS _mc_maxts
+  FROM s4
+  GROUP BY
+    product_id,
+    _mc_grp
+), img AS (
+  SELECT
+    g.product_id,
+    dv._mc_s1_name AS "name",
+    dv._mc_s1_category AS category,
+    dv._mc_s1_price AS price,
+    st._mc_anchor AS _mc_is_anchor,
+    st._mc_state AS _mc_anchor_state,
+    st._mc_sk AS _mc_old_sk,
+    st._mc_eff AS _mc_vf_new,
+    st._mc_next_end AS _mc_vt_new,
+    st._mc_del AS _mc_tomb,
+    st._mc_vf AS _mc_old_vf,
+    st._mc_vt AS _mc_old_vt,
+    st._mc_la AS _mc_old_la,
+    st._mc_ch AS _mc_old_ch,
+    g._mc_maxts
+  FROM g
+  JOIN s4 AS st
+    ON st.product_id = g.product_id AND st._mc_seq = g._mc_first
+  JOIN s4 AS lr
+    ON lr.product_id = g.product_id AND lr._mc_seq = g._mc_last
+  JOIN d3 AS dv
+    ON dv.product_id = g.product_id AND dv._mc_seq = lr._mc_data_seq
+)
+SELECT
+  SHA256(COALESCE(REPLACE(REPLACE(i.product_id, '\\', '\\\\'), '|', '\\|'), '\\N')) AS product_key,
+  i.product_id AS product_id,
+  i."name" AS "name",
+  i.category AS category,
+  i.price AS price,
+  i._mc_maxts AS dw_changed_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  'insert' AS _mc_op,
+  0 AS _mc_closed
+FROM img AS i
+WHERE
+  i._mc_is_anchor = 0
+UNION ALL
+SELECT
+  i._mc_old_sk,
+  i.product_id,
+  i."name",
+  i.category,
+  i.price,
+  i._mc_maxts,
+  i._mc_old_la,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  'update',
+  0
+FROM img AS i
+JOIN vault_b.product AS t
+  ON t.product_key = i._mc_old_sk
+WHERE
+  i._mc_is_anchor = 1
+  AND (
+    i."name" IS DISTINCT FROM t."name"
+    OR i.category IS DISTINCT FROM t.category
+    OR i.price IS DISTINCT FROM t.price
+  );
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_product_changes
+    WHERE
+      _mc_op = 'insert'
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_product_changes
+    WHERE
+      _mc_op = 'update' AND _mc_closed = 0
+  ) AS updated,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_product_changes
+    WHERE
+      _mc_closed = 1
+  ) AS closed,
+  (
+    SELECT
+      COUNT(*)
+    FROM catalog.products AS s
+    WHERE
+      (
+        TRUE
+      ) AND (
+        s.product_id IS NULL
+      )
+  ) AS rejected,
+  (
+    SELECT
+      COUNT(*)
+    FROM (
+      SELECT
+        *
+      FROM _mc_product_old
+      WHERE
+        _mc_has_chain = 0
+    ) AS x
+  ) AS late,
+  (
+    SELECT
+      COUNT(*)
+    FROM catalog.products AS s
+    WHERE
+      (
+        TRUE
+      ) AND NOT (
+        s.product_id IS NULL
+      )
+  ) - (
+    SELECT
+      COUNT(*)
+    FROM (
+      SELECT DISTINCT
+        *
+      FROM _mc_product_batch
+    ) AS b
+  ) AS duplicates;
+
+INSERT INTO vault_b.product (
+  product_key,
+  product_id,
+  "name",
+  category,
+  price,
+  dw_changed_at,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  NULL
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.product
+    WHERE
+      product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault_b.product (
+  product_key,
+  product_id,
+  "name",
+  category,
+  price,
+  dw_changed_at,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  NULL
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.product
+    WHERE
+      product_key = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  );
+
+DELETE FROM vault_b.product
+WHERE
+  product_key IN (
+    SELECT
+      product_key
+    FROM _mc_product_changes
+  );
+
+INSERT INTO vault_b.product (
+  product_key,
+  product_id,
+  "name",
+  category,
+  price,
+  dw_changed_at,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  c.product_key,
+  c.product_id,
+  c."name",
+  c.category,
+  c.price,
+  c.dw_changed_at,
+  c.dw_loaded_at,
+  c.dw_updated_at
+FROM _mc_product_changes AS c;
+
+DROP TABLE IF EXISTS _mc_product_changes;
+
+DROP TABLE IF EXISTS _mc_product_old;
+
+DROP TABLE IF EXISTS _mc_product_classified;
+
+DROP TABLE IF EXISTS _mc_product_batch;
+
+SELECT
+  COUNT(*) AS inserted
+FROM (
+  SELECT
+    CAST(formatDateTime(d, '%Y%m%d') AS Nullable(Int32)),
+    d,
+    y,
+    CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
+    m,
+    CASE
+      WHEN m = 1
+      THEN 'January'
+      WHEN m = 2
+      THEN 'February'
+      WHEN m = 3
+      THEN 'March'
+      WHEN m = 4
+      THEN 'April'
+      WHEN m = 5
+      THEN 'May'
+      WHEN m = 6
+      THEN 'June'
+      WHEN m = 7
+      THEN 'July'
+      WHEN m = 8
+      THEN 'August'
+      WHEN m = 9
+      THEN 'September'
+      WHEN m = 10
+      THEN 'October'
+      WHEN m = 11
+      THEN 'November'
+      WHEN m = 12
+      THEN 'December'
+    END,
+    CAST(toISOWeek(d) AS Nullable(Int32)),
+    dow,
+    dow >= 6
+  FROM (
+    SELECT
+      d,
+      CAST(YEAR(d) AS Nullable(Int32)) AS y,
+      CAST(MONTH(d) AS Nullable(Int32)) AS m,
+      CAST((
+        DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(DATE)), d) % 7
+      ) + 1 AS Nullable(Int32)) AS dow
+    FROM (
+      SELECT
+        CAST(CAST('2020-01-01' AS Nullable(DATE)) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS Nullable(Int32)) AS Nullable(DATE)) AS d
+      FROM (
+        SELECT
+          0 AS n
+        UNION ALL
+        SELECT
+          1 AS n
+        UNION ALL
+        SELECT
+          2 AS n
+        UNION ALL
+        SELECT
+          3 AS n
+        UNION ALL
+        SELECT
+          4 AS n
+        UNION ALL
+        SELECT
+          5 AS n
+        UNION ALL
+        SELECT
+          6 AS n
+        UNION ALL
+        SELECT
+          7 AS n
+        UNION ALL
+        SELECT
+          8 AS n
+        UNION ALL
+        SELECT
+          9 AS n
+      ) AS d0, (
+        SELECT
+          0 AS n
+        UNION ALL
+        SELECT
+          1 AS n
+        UNION ALL
+        SELECT
+          2 AS n
+        UNION ALL
+        SELECT
+          3 AS n
+        UNION ALL
+        SELECT
+          4 AS n
+        UNION ALL
+        SELECT
+          5 AS n
+        UNION ALL
+        SELECT
+          6 AS n
+        UNION ALL
+        SELECT
+          7 AS n
+        UNION ALL
+        SELECT
+          8 AS n
+        UNION ALL
+        SELECT
+          9 AS n
+      ) AS d1, (
+        SELECT
+          0 AS n
+        UNION ALL
+        SELECT
+          1 AS n
+        UNION ALL
+        SELECT
+          2 AS n
+        UNION ALL
+        SELECT
+          3 AS n
+        UNION ALL
+        SELECT
+          4 AS n
+        UNION ALL
+        SELECT
+          5 AS n
+        UNION ALL
+        SELECT
+          6 AS n
+        UNION ALL
+        SELECT
+          7 AS n
+        UNION ALL
+        SELECT
+          8 AS n
+        UNION ALL
+        SELECT
+          9 AS n
+      ) AS d2, (
+        SELECT
+          0 AS n
+        UNION ALL
+        SELECT
+          1 AS n
+        UNION ALL
+        SELECT
+          2 AS n
+        UNION ALL
+        SELECT
+          3 AS n
+        UNION ALL
+        SELECT
+          4 AS n
+        UNION ALL
+        SELECT
+          5 AS n
+        UNION ALL
+        SELECT
+          6 AS n
+        UNION ALL
+        SELECT
+          7 AS n
+        UNION ALL
+        SELECT
+          8 AS n
+        UNION ALL
+        SELECT
+          9 AS n
+      ) AS d3
+      WHERE
+        d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 < 4018
+    ) AS days
+  ) AS c
+  WHERE
+    NOT EXISTS(
+      SELECT
+        1
+      FROM vault_b.date_dim AS t
+      WHERE
+        t."date" = c.d
+    )
+) AS m;
+
+INSERT INTO vault_b.date_dim (
+  date_key,
+  "date",
+  year,
+  quarter,
+  month,
+  month_name,
+  iso_week,
+  day_of_week,
+  is_weekend
+)
+SELECT
+  0,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.date_dim
+    WHERE
+      date_key = 0
+  );
+
+INSERT INTO vault_b.date_dim (
+  date_key,
+  "date",
+  year,
+  quarter,
+  month,
+  month_name,
+  iso_week,
+  day_of_week,
+  is_weekend
+)
+SELECT
+  CAST(formatDateTime(d, '%Y%m%d') AS Nullable(Int32)),
+  d,
+  y,
+  CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
+  m,
+  CASE
+    WHEN m = 1
+    THEN 'January'
+    WHEN m = 2
+    THEN 'February'
+    WHEN m = 3
+    THEN 'March'
+    WHEN m = 4
+    THEN 'April'
+    WHEN m = 5
+    THEN 'May'
+    WHEN m = 6
+    THEN 'June'
+    WHEN m = 7
+    THEN 'July'
+    WHEN m = 8
+    THEN 'August'
+    WHEN m = 9
+    THEN 'September'
+    WHEN m = 10
+    THEN 'October'
+    WHEN m = 11
+    THEN 'November'
+    WHEN m = 12
+    THEN 'December'
+  END,
+  CAST(toISOWeek(d) AS Nullable(Int32)),
+  dow,
+  dow >= 6
+FROM (
+  SELECT
+    d,
+    CAST(YEAR(d) AS Nullable(Int32)) AS y,
+    CAST(MONTH(d) AS Nullable(Int32)) AS m,
+    CAST((
+      DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(DATE)), d) % 7
+    ) + 1 AS Nullable(Int32)) AS dow
+  FROM (
+    SELECT
+      CAST(CAST('2020-01-01' AS Nullable(DATE)) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS Nullable(Int32)) AS Nullable(DATE)) AS d
+    FROM (
+      SELECT
+        0 AS n
+      UNION ALL
+      SELECT
+        1 AS n
+      UNION ALL
+      SELECT
+        2 AS n
+      UNION ALL
+      SELECT
+        3 AS n
+      UNION ALL
+      SELECT
+        4 AS n
+      UNION ALL
+      SELECT
+        5 AS n
+      UNION ALL
+      SELECT
+        6 AS n
+      UNION ALL
+      SELECT
+        7 AS n
+      UNION ALL
+      SELECT
+        8 AS n
+      UNION ALL
+      SELECT
+        9 AS n
+    ) AS d0, (
+      SELECT
+        0 AS n
+      UNION ALL
+      SELECT
+        1 AS n
+      UNION ALL
+      SELECT
+        2 AS n
+      UNION ALL
+      SELECT
+        3 AS n
+      UNION ALL
+      SELECT
+        4 AS n
+      UNION ALL
+      SELECT
+        5 AS n
+      UNION ALL
+      SELECT
+        6 AS n
+      UNION ALL
+      SELECT
+        7 AS n
+      UNION ALL
+      SELECT
+        8 AS n
+      UNION ALL
+      SELECT
+        9 AS n
+    ) AS d1, (
+      SELECT
+        0 AS n
+      UNION ALL
+      SELECT
+        1 AS n
+      UNION ALL
+      SELECT
+        2 AS n
+      UNION ALL
+      SELECT
+        3 AS n
+      UNION ALL
+      SELECT
+        4 AS n
+      UNION ALL
+      SELECT
+        5 AS n
+      UNION ALL
+      SELECT
+        6 AS n
+      UNION ALL
+      SELECT
+        7 AS n
+      UNION ALL
+      SELECT
+        8 AS n
+      UNION ALL
+      SELECT
+        9 AS n
+    ) AS d2, (
+      SELECT
+        0 AS n
+      UNION ALL
+      SELECT
+        1 AS n
+      UNION ALL
+      SELECT
+        2 AS n
+      UNION ALL
+      SELECT
+        3 AS n
+      UNION ALL
+      SELECT
+        4 AS n
+      UNION ALL
+      SELECT
+        5 AS n
+      UNION ALL
+      SELECT
+        6 AS n
+      UNION ALL
+      SELECT
+        7 AS n
+      UNION ALL
+      SELECT
+        8 AS n
+      UNION ALL
+      SELECT
+        9 AS n
+    ) AS d3
+    WHERE
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 < 4018
+  ) AS days
+) AS c
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.date_dim AS t
+    WHERE
+      t."date" = c.d
+  );
+
+DROP TABLE IF EXISTS _mc_sales_changes;
+
+DROP TABLE IF EXISTS _mc_sales_batch;
+
+CREATE TEMPORARY TABLE _mc_sales_batch AS
+SELECT DISTINCT
+  s.order_id AS order_id,
+  s.line_no AS line_no,
+  s.customer_id AS customer_id,
+  s.ordered_at AS ordered_at,
+  s.product_id AS product_id,
+  s.order_date AS order_date,
+  s.channel AS channel,
+  s.attrs AS attrs,
+  s.signature AS signature,
+  s.pickup AS pickup,
+  s.is_gift AS is_gift,
+  s.quantity AS quantity,
+  s.amount AS amount,
+  s.weight AS weight,
+  s.ratio AS ratio,
+  (
+    amount - discount
+  ) AS net_amount,
+  (
+    amount * 1000
+  ) AS big_amount
+FROM sales.orders AS s
+WHERE
+  NOT (
+    s.order_id IS NULL
+  )
+  AND NOT (
+    s.line_no IS NULL
+  )
+  AND (
+    (
+      SELECT
+        MAX(ordered_at)
+      FROM vault_b.sales
+    ) IS NULL
+    OR s.ordered_at > (
+      SELECT
+        MAX(ordered_at)
+      FROM vault_b.sales
+    )
+  );
+
+SELECT
+  order_id,
+  line_no
+FROM _mc_sales_batch
+GROUP BY
+  order_id,
+  line_no
+HAVING
+  COUNT(*) > 1
+ORDER BY
+  order_id,
+  line_no
+LIMIT 11;
+
+CREATE TEMPORARY TABLE _mc_sales_changes AS
+WITH res AS (
+  SELECT
+    b.order_id,
+    b.line_no,
+    b.customer_id,
+    b.ordered_at,
+    b.product_id,
+    b.order_date,
+    b.channel,
+    b.attrs,
+    b.signature,
+    b.pickup,
+    b.is_gift,
+    b.quantity,
+    b.amount,
+    b.weight,
+    b.ratio,
+    b.net_amount,
+    b.big_amount,
+    COALESCE(
+      _mc_r0.customer_key,
+      CASE
+        WHEN CAST(b.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+        THEN _mc_f0._mc_sk
+      END,
+      '0000000000000000000000000000000000000000000000000000000000000000'
+    ) AS customer_key,
+    COALESCE(
+      _mc_r1.product_key,
+      '0000000000000000000000000000000000000000000000000000000000000000'
+    ) AS product_key,
+    COALESCE(_mc_r2.date_key, 0) AS order_date_key
+  FROM _mc_sales_batch AS b
+  LEFT JOIN vault_b.customer AS _mc_r0
+    ON _mc_r0.customer_id = b.customer_id
+    AND _mc_r0.valid_from <= CAST(b.ordered_at AS Nullable(DateTime))
+    AND (
+      _mc_r0.valid_to IS NULL
+      OR CAST(b.ordered_at AS Nullable(DateTime)) < _mc_r0.valid_to
+    )
+  LEFT JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        customer_id,
+        valid_from AS _mc_vf,
+        customer_key AS _mc_sk,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS _mc_rn
+      FROM vault_b.customer
+      WHERE
+        NOT (
+          customer_key IN (
+            '0000000000000000000000000000000000000000000000000000000000000000',
+            'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+          )
+        )
+    ) AS x
+    WHERE
+      _mc_rn = 1
+  ) AS _mc_f0
+    ON _mc_f0.customer_id = b.customer_id
+  LEFT JOIN vault_b.product AS _mc_r1
+    ON _mc_r1.product_id = b.product_id
+  LEFT JOIN vault_b.date_dim AS _mc_r2
+    ON _mc_r2."date" = CAST(b.order_date AS Nullable(DATE))
+)
+SELECT
+  r.order_id AS order_id,
+  r.line_no AS line_no,
+  r.customer_key AS customer_key,
+  r.customer_id AS customer_id,
+  r.ordered_at AS ordered_at,
+  r.product_key AS product_key,
+  r.product_id AS product_id,
+  r.order_date_key AS order_date_key,
+  r.order_date AS order_date,
+  r.channel AS channel,
+  r.attrs AS attrs,
+  r.signature AS signature,
+  r.pickup AS pickup,
+  r.is_gift AS is_gift,
+  r.quantity AS quantity,
+  r.amount AS amount,
+  r.weight AS weight,
+  r.ratio AS ratio,
+  r.net_amount AS net_amount,
+  r.big_amount AS big_amount,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  'insert' AS _mc_op
+FROM res AS r
+LEFT JOIN vault_b.sales AS t
+  ON t.order_id = r.order_id AND t.line_no = r.line_no
+WHERE
+  t.order_id IS NULL
+UNION ALL
+SELECT
+  r.order_id,
+  r.line_no,
+  r.customer_key,
+  r.customer_id,
+  r.ordered_at,
+  r.product_key,
+  r.product_id,
+  r.order_date_key,
+  r.order_date,
+  r.channel,
+  r.attrs,
+  r.signature,
+  r.pickup,
+  r.is_gift,
+  r.quantity,
+  r.amount,
+  r.weight,
+  r.ratio,
+  r.net_amount,
+  r.big_amount,
+  t.dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  'update'
+FROM res AS r
+JOIN vault_b.sales AS t
+  ON t.order_id = r.order_id AND t.line_no = r.line_no
+WHERE
+  (
+    r.customer_id IS DISTINCT FROM t.customer_id
+    OR r.ordered_at IS DISTINCT FROM t.ordered_at
+    OR r.product_id IS DISTINCT FROM t.product_id
+    OR r.order_date IS DISTINCT FROM t.order_date
+    OR r.channel IS DISTINCT FROM t.channel
+    OR r.attrs IS DISTINCT FROM t.attrs
+    OR r.signature IS DISTINCT FROM t.signature
+    OR r.pickup IS DISTINCT FROM t.pickup
+    OR r.is_gift IS DISTINCT FROM t.is_gift
+    OR r.quantity IS DISTINCT FROM t.quantity
+    OR r.amount IS DISTINCT FROM t.amount
+    OR r.weight IS DISTINCT FROM t.weight
+    OR r.ratio IS DISTINCT FROM t.ratio
+    OR r.net_amount IS DISTINCT FROM t.net_amount
+    OR r.big_amount IS DISTINCT FROM t.big_amount
+    OR r.customer_key IS DISTINCT FROM t.customer_key
+    OR r.product_key IS DISTINCT FROM t.product_key
+    OR r.order_date_key IS DISTINCT FROM t.order_date_key
+  )
+UNION ALL
+SELECT
+  t.order_id,
+  t.line_no,
+  COALESCE(
+    _mc_r0.customer_key,
+    CASE
+      WHEN CAST(t.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+      THEN _mc_f0._mc_sk
+    END,
+    '0000000000000000000000000000000000000000000000000000000000000000'
+  ),
+  t.customer_id,
+  t.ordered_at,
+  COALESCE(
+    _mc_r1.product_key,
+    '0000000000000000000000000000000000000000000000000000000000000000'
+  ),
+  t.product_id,
+  COALESCE(_mc_r2.date_key, 0),
+  t.order_date,
+  t.channel,
+  t.attrs,
+  t.signature,
+  t.pickup,
+  t.is_gift,
+  t.quantity,
+  t.amount,
+  t.weight,
+  t.ratio,
+  t.net_amount,
+  t.big_amount,
+  t.dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  'rekey'
+FROM vault_b.sales AS t
+LEFT JOIN vault_b.customer AS _mc_r0
+  ON _mc_r0.customer_id = t.customer_id
+  AND _mc_r0.valid_from <= CAST(t.ordered_at AS Nullable(DateTime))
+  AND (
+    _mc_r0.valid_to IS NULL
+    OR CAST(t.ordered_at AS Nullable(DateTime)) < _mc_r0.valid_to
+  )
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      customer_id,
+      valid_from AS _mc_vf,
+      customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS _mc_rn
+    FROM vault_b.customer
+    WHERE
+      NOT (
+        customer_key IN (
+          '0000000000000000000000000000000000000000000000000000000000000000',
+          'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+        )
+      )
+  ) AS x
+  WHERE
+    _mc_rn = 1
+) AS _mc_f0
+  ON _mc_f0.customer_id = t.customer_id
+LEFT JOIN vault_b.product AS _mc_r1
+  ON _mc_r1.product_id = t.product_id
+LEFT JOIN vault_b.date_dim AS _mc_r2
+  ON _mc_r2."date" = CAST(t.order_date AS Nullable(DATE))
+LEFT JOIN res AS r
+  ON t.order_id = r.order_id AND t.line_no = r.line_no
+WHERE
+  r.order_id IS NULL
+  AND (
+    t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+    OR t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+  )
+  AND (
+    (
+      t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r0.customer_key,
+        CASE
+          WHEN CAST(t.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+          THEN _mc_f0._mc_sk
+        END,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    OR (
+      t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r1.product_key,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+  );
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_sales_changes
+    WHERE
+      _mc_op = 'insert'
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_sales_changes
+    WHERE
+      _mc_op = 'update'
+  ) AS updated,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_sales_changes
+    WHERE
+      _mc_op = 'rekey'
+  ) AS rekeyed,
+  (
+    SELECT
+      COUNT(*)
+    FROM sales.orders AS s
+    WHERE
+      TRUE AND (
+        s.order_id IS NULL OR s.line_no IS NULL
+      )
+  ) AS rejected,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_sales_changes
+    WHERE
+      _mc_op <> 'rekey'
+      AND (
+        customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+        OR product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      )
+  ) AS unresolved,
+  (
+    SELECT
+      COUNT(*)
+    FROM sales.orders AS s
+    WHERE
+      NOT (
+        s.order_id IS NULL
+      )
+      AND NOT (
+        s.line_no IS NULL
+      )
+      AND (
+        (
+          SELECT
+            MAX(ordered_at)
+          FROM vault_b.sales
+        ) IS NULL
+        OR s.ordered_at > (
+          SELECT
+            MAX(ordered_at)
+          FROM vault_b.sales
+        )
+      )
+  ) - (
+    SELECT
+      COUNT(*)
+    FROM _mc_sales_batch
+  ) AS duplicates;
+
+DELETE FROM vault_b.sales
+WHERE
+  (order_id, line_no) IN (
+    SELECT
+      order_id,
+      line_no
+    FROM _mc_sales_changes
+  );
+
+INSERT INTO vault_b.sales (
+  order_id,
+  line_no,
+  customer_key,
+  customer_id,
+  ordered_at,
+  product_key,
+  product_id,
+  order_date_key,
+  order_date,
+  channel,
+  attrs,
+  signature,
+  pickup,
+  is_gift,
+  quantity,
+  amount,
+  weight,
+  ratio,
+  net_amount,
+  big_amount,
+  dw_loaded_at,
+  dw_updated_at
+)
+SELECT
+  c.order_id,
+  c.line_no,
+  c.customer_key,
+  c.customer_id,
+  c.ordered_at,
+  c.product_key,
+  c.product_id,
+  c.order_date_key,
+  c.order_date,
+  c.channel,
+  c.attrs,
+  c.signature,
+  c.pickup,
+  c.is_gift,
+  c.quantity,
+  c.amount,
+  c.weight,
+  c.ratio,
+  c.net_amount,
+  c.big_amount,
+  c.dw_loaded_at,
+  c.dw_updated_at
+FROM _mc_sales_changes AS c;
+
+DROP TABLE IF EXISTS _mc_sales_changes;
+
+DROP TABLE IF EXISTS _mc_sales_batch;
