@@ -98,7 +98,7 @@ def test_compile_out_writes_one_file_per_entity_and_a_manifest(tmp_path, capsys)
     assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'retail'").fetchone() == (
         4,
     )
-    assert con.execute("SELECT count(*) FROM retail.date").fetchone() == (4018 + 1,)  # 4018 days, and the unknown member
+    assert con.execute("SELECT count(*) FROM retail.date").fetchone() == (4018 + 1,)  # days and unknown
 
 
 def test_out_removes_files_a_previous_compile_wrote(tmp_path, small, capsys):
