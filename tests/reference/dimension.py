@@ -443,7 +443,7 @@ class _Load:
             sk = hashing.key_hash([*key, valid_from], [*nk_types, TIMESTAMP], self.settings.hash)
         else:
             sk = hashing.key_hash(list(key), nk_types, self.settings.hash)
-        row: Row = {key_column(self.dim): hashing.output(sk, self.settings)}
+        row: Row = {key_column(self.dim): sk}  # dimension keys are hex whatever hash_output says
         row.update(zip((k.name for k in self.dim.key), key, strict=True))
         for c in self.dim.columns:
             value = self.value(item, c)
@@ -471,7 +471,7 @@ class _Load:
         """A copy of the closed version flagged deleted, current from `at`."""
         sk = hashing.key_hash([*key, at], [*(k.type for k in self.dim.key), TIMESTAMP], self.settings.hash)
         row = dict(closed)
-        row[key_column(self.dim)] = hashing.output(sk, self.settings)
+        row[key_column(self.dim)] = sk
         row[self.h.valid_from] = at
         row[self.h.valid_to] = self.open
         row[self.h.is_current] = True
@@ -483,7 +483,7 @@ class _Load:
     def member(self, digit: str) -> Row:
         """The unknown ("0") or error ("f") member: natural key and attributes NULL."""
         row: Row = dict.fromkeys(physical_columns(self.dim))
-        row[key_column(self.dim)] = hashing.output(digit * hashing.hex_length(self.settings.hash), self.settings)
+        row[key_column(self.dim)] = digit * hashing.hex_length(self.settings.hash)
         if self.versioned:
             row[self.h.valid_from] = MEMBER_VALID_FROM
             row[self.h.valid_to] = self.open

@@ -177,7 +177,7 @@ class _Resolver:
         self.fact = fact
         self.settings = settings
         self.dimensions = dimensions
-        self.unknown = hashing.output(hashing.unknown_key_hex(settings.hash), settings)
+        self.unknown = hashing.unknown_key_hex(settings.hash)  # dimension keys are always hex
 
     def resolve_all(self, row: Row) -> int:
         """Set every `<role>_key`; return 1 when any reference fell back to the unknown member."""

@@ -112,7 +112,6 @@ class DimensionLoad:
 
     def _row_hash(self, alias: str) -> str:
         values = [(exp.column(c, table=alias, quoted=True), self._type(c)) for c in self.cols]
-        values.append((exp.column("_mc_del", table=alias, quoted=True), ir.Type("bool")))
         return hashing.hash_key(values, self.settings.hash).sql(READ)
 
     def _type(self, name: str) -> ir.Type:
@@ -141,7 +140,7 @@ class DimensionLoad:
         if self.dim.duplicates == "pick":
             select = (
                 f"SELECT {cols} FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY {key_cols}, _mc_ts "
-                f"ORDER BY {self._row_hash('d')}) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
+                f"ORDER BY {self._row_hash('d')}, _mc_del DESC) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
             )
         steps.append(Step("stage", parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
         if self.dim.duplicates == "error":
