@@ -71,38 +71,41 @@ _BOLD, _BLUE, _RESET = "\033[1m", "\033[1;34m", "\033[0m"
 _MAX_SHOWN = 100  # characters of a source line shown around the caret
 
 
+_CONTROL = {c: "?" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}  # would drive the terminal
+
+
 def render(diag: Diagnostic, source: str | None = None, colour: bool = False) -> str:
-    """`file:line:col: error[E101]: message`, the source line, a caret, the hint."""
+    """`file:line:col: error[E101]: message`, the source line, a caret under the span, the hint.
+
+    Lines are split on "\n" only, as the lexer counts them. A tab shows as one space, so the caret
+    stays under the column the lexer counted; a line longer than 100 characters shows as a window
+    around the caret, cut ends marked `...`. Colour codes only when `colour` is set.
+    """
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
     sp = diag.span
-    head = f"{sp.file}:{sp.line}:{sp.column}: " + paint(f"{diag.severity}[{diag.code}]", _COLOURS[diag.severity])
-    out = [head + ": " + paint(diag.message, _BOLD) if colour else head + ": " + diag.message]
-    lines = source.splitlines() if source is not None else []
+    sev = paint(f"{diag.severity}[{diag.code}]", _COLOURS[diag.severity])
+    out = [f"{sp.file}:{sp.line}:{sp.column}: {sev}: {paint(diag.message.translate(_CONTROL), _BOLD)}"]
+    lines = source.split("\n") if source is not None else []
     if 1 <= sp.line <= len(lines):
-        text = lines[sp.line - 1].replace("\t", " ")
-        col = max(sp.column - 1, 0)
-        width = sp.end_column - sp.column if sp.end_line == sp.line else len(text) - col
-        width = max(1, min(width, max(len(text) - col, 1)))
-        # Long lines: show a window around the caret.
-        offset = 0
+        text = lines[sp.line - 1].removesuffix("\r").replace("\t", " ").translate(_CONTROL)
+        col = min(max(sp.column - 1, 0), len(text))
+        end = sp.end_column - 1 if sp.end_line == sp.line else len(text)
+        width = max(1, min(end, len(text)) - col)
         if len(text) > _MAX_SHOWN:
-            offset = max(0, min(col - _MAX_SHOWN // 2, len(text) - _MAX_SHOWN))
-            shown = text[offset : offset + _MAX_SHOWN]
-            text = ("..." if offset else "") + shown + ("..." if offset + _MAX_SHOWN < len(text) else "")
-            offset -= 3 if offset else 0
-        width = min(width, _MAX_SHOWN)
+            start = max(0, min(col - _MAX_SHOWN // 2, len(text) - _MAX_SHOWN))
+            width = max(1, min(width, start + _MAX_SHOWN - col))
+            cut_end = start + _MAX_SHOWN < len(text)
+            text = ("..." if start else "") + text[start : start + _MAX_SHOWN] + ("..." if cut_end else "")
+            col += (3 if start else 0) - start
         gutter = f"{sp.line:>4} | "
         out.append(paint(gutter, _BLUE) + text)
-        out.append(
-            paint(" " * (len(gutter) - 2) + "| ", _BLUE)
-            + " " * (col - offset)
-            + paint("^" * width, _COLOURS[diag.severity])
-        )
+        caret = paint("^" * width, _COLOURS[diag.severity])
+        out.append(paint(" " * (len(gutter) - 2) + "| ", _BLUE) + " " * col + caret)
     if diag.hint:
-        out.append(paint("   = hint: ", _BLUE) + diag.hint)
+        out.append(paint("   = hint: ", _BLUE) + diag.hint.translate(_CONTROL))
     return "\n".join(out)
 
 

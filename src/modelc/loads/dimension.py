@@ -98,8 +98,13 @@ class DimensionLoad:
             return f"CAST({expr} AS TIMESTAMP)"
         return self.load_ts
 
+    def _required(self) -> list[str]:
+        """Columns a row cannot be loaded without: the key, and the change timestamp column."""
+        ch = self.dim.change
+        return [*self.keys, *([ch.column] if ch.by == "timestamp" and ch.column else [])]
+
     def _filter(self) -> str:
-        conds = [f"s.{q(k)} IS NOT NULL" for k in self.keys]
+        conds = [f"s.{q(k)} IS NOT NULL" for k in self._required()]
         if self.dim.filter:
             conds.insert(0, f"({sqlglot.parse_one(self.dim.filter, read=READ).sql(READ, identify=True)})")
         return " AND ".join(conds)
@@ -140,7 +145,8 @@ class DimensionLoad:
         if self.dim.duplicates == "pick":
             select = (
                 f"SELECT {cols} FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY {key_cols}, _mc_ts "
-                f"ORDER BY {self._row_hash('d')}, _mc_del DESC) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
+                f"ORDER BY {self._row_hash('d')}, _mc_del DESC) AS _mc_pick FROM ({select}) AS d) AS p "
+                "WHERE _mc_pick = 1"
             )
         steps.append(Step("stage", parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
         if self.dim.duplicates == "error":
@@ -166,10 +172,19 @@ class DimensionLoad:
         s2 = self.by_scd[2]
         if self.versioned:
             open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+            deleted_at = (
+                f"(CASE WHEN l.{q(IS_DELETED)} THEN l.{q(self.vf)} ELSE l.{q(self.vt)} END)"
+                if self.tomb
+                else f"l.{q(self.vt)}"
+            )
             chain = (
                 f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
-                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND (NOT ({open_latest}) "
-                f"OR ({eq_all(s2, 'b', 'l')})) THEN 'chain' "
+                # At the as-of time itself: the same data again, or the key back after a deletion that
+                # happened later than its data (a snapshot delete); a CDC delete at that very instant
+                # leaves the row unordered against it, so it is not chained (it is checked as old).
+                f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND (({open_latest} AND "
+                f"{eq_all(s2, 'b', 'l')}) OR (NOT ({open_latest}) AND {deleted_at} > l.{q(CHANGED_AT)})) "
+                "THEN 'chain' "
             )
             # A deleted key reopens no earlier than its deletion: the end of a closed version,
             # the start of a tombstone.
@@ -498,8 +513,8 @@ class DimensionLoad:
     def counts(self) -> Step:
         cond = sqlglot.parse_one(self.dim.filter, read=READ).sql(READ, identify=True) if self.dim.filter else "TRUE"
         filt = f"WHERE ({cond})"
-        nulls = " OR ".join(f"s.{q(k)} IS NULL" for k in self.keys)
-        valid = " AND ".join(f"s.{q(k)} IS NOT NULL" for k in self.keys)
+        nulls = " OR ".join(f"s.{q(k)} IS NULL" for k in self._required())
+        valid = " AND ".join(f"s.{q(k)} IS NOT NULL" for k in self._required())
         sql = (
             f"SELECT (SELECT COUNT(*) FROM {self.n.changes} WHERE _mc_op = 'insert') AS inserted, "
             f"(SELECT COUNT(*) FROM {self.n.changes} WHERE _mc_op = 'update' AND _mc_closed = 0) AS updated, "
