@@ -226,10 +226,16 @@ class _Load:
             if self.dim.deletes.mode == "ignore":
                 self.outcome.deleted_ignored += sum(item.deleted for item in chain)
                 chain = [item for item in chain if not item.deleted]
+            before_latest = copy.deepcopy(self.state.keys[key][-1]) if key in self.state.keys else None
+            self.applied: list[dt.datetime] = []  # change timestamps of the rows applied after the as-of time
             if self.versioned:
                 self.apply_versioned(key, chain)
             else:
                 self.apply_non_versioned(key, chain)
+            # READING (docs/semantics.md): the as-of time (dw_changed_at) moves only when the key's latest
+            # row changed in this load, to the newest change timestamp applied to it.
+            if key in self.state.keys and self.applied and self.state.keys[key][-1] != before_latest:
+                self.state.changed_at[key] = max(self.applied)
         if self.versioned and not self.cdc and self.dim.deletes.mode != "ignore":
             self.snapshot_deletes(present=set(chains))
         if self.late_keys and self.dim.late == "error":
@@ -282,6 +288,8 @@ class _Load:
             if not versions:
                 if not item.deleted:  # a delete of a key never loaded changes nothing
                     self.state.keys[key] = [self.new_row(key, item, item.ts, base=None)]
+                    self.state.changed_at[key] = item.ts
+                    self.applied.append(item.ts)
                 i += 1
             elif self.live(versions[-1]):
                 if item.deleted:
@@ -298,7 +306,21 @@ class _Load:
         versions = self.state.keys[key]
         latest = versions[-1]
         vf = self.h.valid_from
-        if item.ts > latest[vf]:
+        asof = self.state.changed_at.get(key, latest[vf])
+        # Older than the as-of time: already applied, superseded, or late (never a stale value back).
+        newer = item.ts > asof or (item.ts == asof and not self.differs(latest, item, self.scd2))
+        if newer and item.ts <= latest[vf]:
+            # At the start of the latest version, or before it (a version reopened at L after a
+            # deletion starts later than its data): the row's values go into that version in place.
+            self.applied.append(item.ts)
+            if self.differs(latest, item, self.scd2):
+                for c in self.scd2:
+                    latest[c.name] = self.value(item, c)
+            if self.differs(latest, item, self.scd1 + self.scd3):
+                self.update_in_place(versions, item)
+            self.fill_unknown(versions, item)
+        elif newer:
+            self.applied.append(item.ts)
             if self.differs(latest, item, self.scd2):
                 self.close(latest, item.ts)
                 versions.append(self.new_row(key, item, item.ts, base=latest))
@@ -318,7 +340,8 @@ class _Load:
         """CDC delete of a live key: close at ts(row); tombstone also inserts the deleted copy."""
         versions = self.state.keys[key]
         latest = versions[-1]
-        if item.ts > latest[self.h.valid_from]:
+        if item.ts > self.state.changed_at.get(key, latest[self.h.valid_from]):
+            self.applied.append(item.ts)
             self.close(latest, item.ts)
             if self.tombstone:
                 versions.append(self.tombstone_row(key, latest, item.ts))
@@ -362,6 +385,7 @@ class _Load:
         while end < len(chain) and chain[end].ts <= reopen_at and not chain[end].deleted:
             end += 1
         newest = chain[end - 1]
+        self.applied.extend(it.ts for it in chain[i:end])
         if latest.get("is_deleted"):
             self.close(latest, reopen_at)
         versions.append(self.new_row(key, newest, reopen_at, base=last_live))
@@ -403,7 +427,7 @@ class _Load:
     # ---- non-versioned dimensions -------------------------------------------------------------
 
     def apply_non_versioned(self, key: Key, chain: list[Item]) -> None:
-        stored = self.state.changed_at.get(key)
+        stored = self.state.changed_at.get(key)  # the as-of time before this load
         row = self.state.keys[key][0] if key in self.state.keys else None
         # READING: a row older than the stored change timestamp is late only when the batch brings
         # nothing for the key at or after it; otherwise it is an intermediate state superseded in the
@@ -417,13 +441,13 @@ class _Load:
             if key not in self.state.keys:
                 self.state.keys[key] = [self.new_row(key, item, None, base=None)]
                 self.state.changed_at[key] = item.ts
+                self.applied.append(item.ts)
                 continue
             row = self.state.keys[key][0]
-            stored = self.state.changed_at[key]
-            if item.ts > stored:
+            if stored is None or item.ts > stored:
+                self.applied.append(item.ts)
                 if self.differs(row, item, self.compared):
                     self.update_in_place([row], item)
-                    self.state.changed_at[key] = item.ts
                 self.fill_unknown([row], item)
             elif not self.differs(row, item, self.compared):
                 if item.ts == stored:

@@ -197,8 +197,13 @@ class DimensionLoad:
                 f"l.{q(self.vf)} AS _mc_lat_vf"
             )
         else:
-            chain = f"WHEN b._mc_ts >= l.{q(CHANGED_AT)} THEN 'chain' "
-            extra = ""
+            chain = f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
+            # An older row that equals the stored one changes nothing: it is known, not late.
+            same = eq_all(self.by_scd[1] + self.by_scd[3], "b", "l")
+            extra = (
+                f", CASE WHEN l.{q(self.sk)} IS NOT NULL AND {same} THEN 1 ELSE 0 END AS _mc_same, "
+                f"CASE WHEN b._mc_ts = l.{q(CHANGED_AT)} THEN 1 ELSE 0 END AS _mc_at_asof"
+            )
         sql = (
             f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) "
             f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {chain}ELSE 'old' END AS _mc_class{extra} "
@@ -218,13 +223,15 @@ class DimensionLoad:
             )
             late = f"SELECT * FROM {self.n.old} WHERE (NOT _mc_del AND _mc_agree = 0) OR (_mc_del AND _mc_open > 0)"
         else:
+            # An older, different row is superseded when the batch reaches the stored state (a newer
+            # row, or the stored one again): the rerun of a chain. Otherwise it is late.
             old = (
                 f"CREATE TEMPORARY TABLE {self.n.old} AS SELECT * FROM (SELECT {key_cols}, k._mc_ts, k._mc_del, "
-                f"k._mc_class, MAX(CASE WHEN k._mc_class = 'chain' THEN 1 ELSE 0 END) OVER "
-                f"(PARTITION BY {key_cols}) AS _mc_has_chain FROM {self.n.classified} AS k) AS o "
-                f"WHERE _mc_class = 'old'"
+                f"k._mc_class, k._mc_same, k._mc_at_asof, MAX(CASE WHEN k._mc_class = 'chain' OR "
+                f"(k._mc_at_asof = 1 AND k._mc_same = 1) THEN 1 ELSE 0 END) OVER (PARTITION BY {key_cols}) "
+                f"AS _mc_reach FROM {self.n.classified} AS k) AS o WHERE _mc_class = 'old'"
             )
-            late = f"SELECT * FROM {self.n.old} WHERE _mc_has_chain = 0"
+            late = f"SELECT * FROM {self.n.old} WHERE _mc_same = 0 AND (_mc_at_asof = 1 OR _mc_reach = 0)"
         steps.append(Step("stage", parse(old), "history check"))
         if self.dim.late == "error":
             key_list = ", ".join(q(k) for k in self.keys)
