@@ -161,7 +161,7 @@ def to_dm_text(dim: ir.Dimension, source_name: str = SOURCE_NAME, settings: ir.S
         lines.append(f"  scd{c.scd} {c.name}{alias}")
     if dim.change.by == "timestamp":
         lines.append(f"  changed_by {dim.change.column}")
-    where = f' where "{dim.deletes.where}"' if dim.deletes.where is not None else ""
+    where = f' when "{dim.deletes.where}"' if dim.deletes.where is not None else ""
     lines.append(f"  deletes {dim.deletes.mode}{where}")
     lines.append(f"  duplicates {dim.duplicates}")
     lines.append(f"  late {dim.late}")

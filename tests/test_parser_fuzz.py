@@ -67,7 +67,7 @@ dimension customers from crm.customers {
   scd2 name, balance
   scd3 status as previous_status, name as previous_name
   changed_by updated_at
-  deletes soft where "op = 'D'"
+  deletes soft when "op = 'D'"
   deletes hard
   duplicates latest
   late reject

