@@ -98,9 +98,20 @@ def loaded(dim: ir.Dimension, *batches: list[Row]) -> DimensionState:
     return state
 
 
+# A snapshot without the keys under test: an empty snapshot deletes nothing, so "every key is gone"
+# is written as a batch holding only this bystander key, which `table` leaves out.
+BYSTANDER = 99
+
+
+def gone() -> list[Row]:
+    return [r(BYSTANDER, t(1), a="z", b="z")]
+
+
 def table(state: DimensionState, *cols: str) -> list[tuple[object, ...]]:
-    """The non-member rows projected on `cols`, by key then valid_from."""
-    return [tuple(row[c] for c in cols) for key in sorted(state.keys) for row in state.keys[key]]
+    """The non-member rows projected on `cols`, by key then valid_from (the bystander left out)."""
+    return [
+        tuple(row[c] for c in cols) for key in sorted(state.keys) if key != (BYSTANDER,) for row in state.keys[key]
+    ]
 
 
 def counts(outcome: LoadOutcome) -> dict[str, int]:
@@ -496,19 +507,19 @@ def test_delete_invalidate_cdc_closes_current_version_at_row_ts() -> None:
     assert table(state, *VERSION) == [(1, t(1), t(30), False), (2, t(1), None, True)]
 
 
-def test_delete_invalidate_key_reappears_at_max_ts_and_valid_to() -> None:
+def test_delete_invalidate_key_reappears_at_ts_or_at_the_load_that_saw_it_back() -> None:
     dim = make_dim(("b", 2), deletes="invalidate")
-    # Restored exactly as it was (old ts): the new version opens where the old one was closed.
-    state = loaded(dim, [r(1, t(1), b="a")], [], [r(1, t(1), b="a")])
-    assert table(state, *VERSION, "b") == [(1, t(1), load_at(2), False, "a"), (1, load_at(2), None, True, "a")]
+    # Restored exactly as it was (old ts): it is only known to be back by this load, which opens it.
+    state = loaded(dim, [r(1, t(1), b="a")], gone(), [r(1, t(1), b="a")])
+    assert table(state, *VERSION, "b") == [(1, t(1), load_at(2), False, "a"), (1, load_at(3), None, True, "a")]
     # Back with a change after the delete: the new version opens at its own ts.
-    state = loaded(dim, [r(1, t(1), b="a")], [], [r(1, t(60), b="b")])
+    state = loaded(dim, [r(1, t(1), b="a")], gone(), [r(1, t(60), b="b")])
     assert table(state, *VERSION, "b") == [(1, t(1), load_at(2), False, "a"), (1, t(60), None, True, "b")]
 
 
 def test_delete_invalidate_reappears_even_with_unchanged_values() -> None:
     dim = make_dim(("b", 2), deletes="invalidate", change="compare")
-    state = loaded(dim, [r(1, t(1), b="a")], [], [r(1, t(1), b="a")])
+    state = loaded(dim, [r(1, t(1), b="a")], gone(), [r(1, t(1), b="a")])
     assert table(state, *VERSION, "b") == [(1, load_at(1), load_at(2), False, "a"), (1, load_at(3), None, True, "a")]
 
 
@@ -521,8 +532,8 @@ def test_delete_invalidate_cdc_key_reappears() -> None:
 def test_delete_tombstone_snapshot_closes_and_inserts_deleted_copy_at_load_ts() -> None:
     dim = make_dim(("a", 1), deletes="tombstone")
     state = loaded(dim, [r(1, t(1), a="x")])
-    out = run(dim, state, [], load_at(2))
-    assert counts(out) == {"inserted": 1, "closed": 1}
+    out = run(dim, state, gone(), load_at(2))
+    assert counts(out) == {"inserted": 2, "closed": 1}  # the bystander, and the tombstone
     assert table(state, *VERSION, "is_deleted", "a", "item_key") == [
         (1, t(1), load_at(2), False, False, "x", md5("1|2024-01-01 01:00:00.000000")),
         (1, load_at(2), None, True, True, "x", md5("1|2024-01-03 00:00:00.000000")),
@@ -551,7 +562,7 @@ def test_delete_tombstone_key_reappears_closes_tombstone_and_opens_version() -> 
 def test_delete_tombstone_snapshot_restored_row_reopens_at_load_ts() -> None:
     # READING: max(ts, tombstone start) would reuse the tombstone's valid_from, hence its key.
     dim = make_dim(("b", 2), deletes="tombstone")
-    state = loaded(dim, [r(1, t(1), b="a")], [], [r(1, t(1), b="a")])
+    state = loaded(dim, [r(1, t(1), b="a")], gone(), [r(1, t(1), b="a")])
     assert table(state, *VERSION, "is_deleted") == [
         (1, t(1), load_at(2), False, False),
         (1, load_at(2), load_at(3), False, True),
@@ -567,9 +578,9 @@ def test_delete_of_closed_or_deleted_key_changes_nothing() -> None:
         assert counts(run(cdc, state, [r(1, t(50), "D")], load_at(3))) == {}
         assert canonical_rows(cdc, state) == before
         snapshot = make_dim(("b", 2), deletes=mode)
-        state = loaded(snapshot, [r(1, t(1), b="a")], [])
+        state = loaded(snapshot, [r(1, t(1), b="a")], gone())
         before = canonical_rows(snapshot, state)
-        assert counts(run(snapshot, state, [], load_at(3))) == {}
+        assert counts(run(snapshot, state, gone(), load_at(3))) == {}
         assert canonical_rows(snapshot, state) == before
 
 
@@ -583,9 +594,9 @@ def test_delete_snapshot_load_ts_before_valid_from_closes_at_own_valid_from() ->
     dim = make_dim(("b", 2), deletes="invalidate")
     state = DimensionState()
     run(dim, state, [r(1, load_at(1) + dt.timedelta(hours=5), b="a")], load_at(1))  # source clock ahead of the loader
-    run(dim, state, [], load_at(1) + dt.timedelta(hours=1))
+    run(dim, state, [r(2, load_at(1), b="a")], load_at(1) + dt.timedelta(hours=1))  # key 1 absent
     vf = load_at(1) + dt.timedelta(hours=5)
-    assert table(state, *VERSION) == [(1, vf, vf, False)]
+    assert table(state, *VERSION)[0] == (1, vf, vf, False)
 
 
 def test_delete_cdc_row_older_than_latest_version_is_late() -> None:
@@ -639,7 +650,7 @@ def test_rerun_of_cdc_deletes_and_reappearances_changes_nothing() -> None:
 def test_rerun_of_snapshot_reappearance_changes_nothing() -> None:
     for mode in ("invalidate", "tombstone"):
         dim = make_dim(("b", 2), deletes=mode, late="error")
-        rerun_is_a_no_op(dim, [[r(1, t(1), b="a")], [], [r(1, t(1), b="a")], [r(1, t(80), b="b")]])
+        rerun_is_a_no_op(dim, [[r(1, t(1), b="a")], gone(), [r(1, t(1), b="a")], [r(1, t(80), b="b")]])
 
 
 def test_failing_load_leaves_target_exactly_as_it_was() -> None:
@@ -725,13 +736,23 @@ def test_peer_non_unique_source_rows_never_duplicate_a_key() -> None:
 def test_peer_deleted_key_is_not_re_added_on_every_run() -> None:
     # dbt-adapters#654: `new_record` re-adding deleted rows on each run.
     dim = make_dim(("b", 2), deletes="tombstone")
-    state = loaded(dim, [r(1, t(1), b="a"), r(2, t(1), b="a")], [r(2, t(1), b="a")], [r(2, t(1), b="a")], [])
+    state = loaded(
+        dim, [r(1, t(1), b="a"), r(2, t(1), b="a")], [r(2, t(1), b="a")], [r(2, t(1), b="a")], [r(3, t(2), b="a")]
+    )
     assert table(state, "id", "is_deleted", "is_current") == [
         (1, False, False),
         (1, True, True),
         (2, False, False),
         (2, True, True),
+        (3, False, True),
     ]
+
+
+def test_empty_snapshot_deletes_nothing() -> None:
+    # An empty extract is almost always a failure upstream, not "every key was deleted".
+    dim = make_dim(("b", 2), deletes="invalidate")
+    state = loaded(dim, [r(1, t(1), b="a")], [])
+    assert table(state, "id", "is_current") == [(1, True)]
 
 
 def test_peer_late_row_with_older_timestamp_is_reported_not_silently_dropped() -> None:

@@ -236,7 +236,8 @@ class _Load:
             # row changed in this load, to the newest change timestamp applied to it.
             if key in self.state.keys and self.applied and self.state.keys[key][-1] != before_latest:
                 self.state.changed_at[key] = max(self.applied)
-        if self.versioned and not self.cdc and self.dim.deletes.mode != "ignore":
+        # An empty snapshot is almost always a failed extract: it deletes nothing (docs/semantics.md).
+        if self.versioned and not self.cdc and self.dim.deletes.mode != "ignore" and chains:
             self.snapshot_deletes(present=set(chains))
         if self.late_keys and self.dim.late == "error":
             raise LoadError("late rows", self.late_keys)
@@ -373,12 +374,12 @@ class _Load:
                 if not self.covered(versions, item):
                     self.mark_late(key)
                 return 1
+            # A row not newer than the deletion only tells that the key is back by now: it reopens at L
+            # (docs/semantics.md). For a tombstone, its own start would also reuse the tombstone's key.
             if self.tombstone:
-                # READING: max(ts, tombstone start) would give the reopened version the tombstone's
-                # valid_from, hence its surrogate key; a row older than the delete reopens at L instead.
                 reopen_at = item.ts if item.ts > deleted_at else max(self.L, deleted_at)
             else:
-                reopen_at = max(item.ts, deleted_at)
+                reopen_at = item.ts if item.ts >= deleted_at else max(self.L, deleted_at)
         # READING: the chain rows up to the reopening instant collapse into it; the newest supplies
         # the values (a snapshot row restored as it was, with its old timestamp, lands here).
         end = i + 1
