@@ -142,8 +142,12 @@ def _q(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(DIALECT)
 
 
-def execute_plan(con, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, int], str | None]:
-    """Run a plan in one transaction; (counters, error). On error nothing is changed."""
+def execute_plan(
+    con, plan: LoadPlan, load_ts: dt.datetime, dialect: str = DIALECT
+) -> tuple[dict[str, int], str | None]:
+    """Run a plan in one transaction on a DB-API-like connection or cursor (anything with `execute`
+    returning a cursor, as DuckDB's and the Snowflake connector's cursors do); (counters, error).
+    On error nothing is changed."""
     from . import dialects
     from .loads.strategy import render_plan
 
@@ -151,9 +155,9 @@ def execute_plan(con, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, i
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        for r in render_plan(plan, dialects.get(DIALECT), ts):
+        for r in render_plan(plan, dialects.get(dialect), exp.cast(ts, exp.DataType.build("timestamp"))):
             step = r.step
-            cursor = con.execute(r.sql)
+            cursor = con.execute(r.sql) or con
             if step.kind == "check":
                 rows = cursor.fetchall()
                 if rows:
@@ -163,7 +167,7 @@ def execute_plan(con, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, i
                     return counts, f"{step.message}: {shown}{more}"
             elif step.kind == "count":
                 row = cursor.fetchone()
-                counts.update({d[0]: int(v or 0) for d, v in zip(cursor.description, row, strict=True)})
+                counts.update({d[0].lower(): int(v or 0) for d, v in zip(cursor.description, row, strict=True)})
         con.execute("COMMIT")
     except Exception as exc:
         con.execute("ROLLBACK")

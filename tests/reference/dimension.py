@@ -374,6 +374,9 @@ class _Load:
                 if not self.covered(versions, item):
                     self.mark_late(key)
                 return 1
+            stale = item.ts <= deleted_at if self.tombstone else item.ts < deleted_at
+            if stale and any(it.ts > deleted_at and not it.deleted for it in chain[i + 1 :]):
+                return 1  # a row newer than the deletion follows: it tells more, this one is superseded
             # A row not newer than the deletion only tells that the key is back by now: it reopens at L
             # (docs/semantics.md). For a tombstone, its own start would also reuse the tombstone's key.
             if self.tombstone:

@@ -35,7 +35,7 @@ def plan_calendar(cal: ir.Calendar, settings: ir.Settings) -> LoadPlan:
         f"SELECT CAST(STRFTIME(d, '%Y%m%d') AS INT), d, y, {quarter}, m, {month_name}, "
         f"CAST(WEEKOFYEAR(d) AS INT), dow, dow >= 6 FROM ("
         f"SELECT d, CAST(YEAR(d) AS INT) AS y, CAST(MONTH(d) AS INT) AS m, CAST({dow} AS INT) AS dow FROM ("
-        f"SELECT CAST({start} + CAST({number} AS INT) AS DATE) AS d FROM {joins} "
+        f"SELECT CAST(_MC_ADD_DAYS({start}, {number}) AS DATE) AS d FROM {joins} "
         f"WHERE {number} < {days}) AS days) AS c "
         f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{q('date')} = c.d)"
     )

@@ -256,14 +256,15 @@ class DimensionLoad:
             ) + f"WHEN l.{q(self.ic)} THEN 'open' ELSE 'closed' END"
             anchor_eff, anchor_meta = f"l.{q(self.vf)}", f"l.{q(self.vf)}, l.{q(self.vt)}"
             # A row that is not newer than the deletion tells only that the key is back by now.
+            stale = "(c._mc_ts < c._mc_floor OR (c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1))"
             row_eff = (
-                "CASE WHEN c._mc_ts < c._mc_floor OR (c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1) "
-                f"THEN GREATEST({self.load_ts}, c._mc_floor) "
+                f"CASE WHEN {stale} THEN GREATEST({self.load_ts}, c._mc_floor) "
                 "ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts)) END"
             )
+            clamped = f"CASE WHEN {stale} THEN 1 ELSE 0 END"
         else:
             state, anchor_eff, anchor_meta = "'open'", f"l.{q(CHANGED_AT)}", "NULL, NULL"
-            row_eff = "c._mc_ts"
+            row_eff, clamped = "c._mc_ts", "0"
         del_state = "'deleted'" if self.tomb else "'closed'"
         lsel = ", ".join([*(f"l.{k}" for k in keys), *(f"l.{c}" for c in cols), *(f"l.{p}" for p in prevs)])
         csel = ", ".join([*(f"c.{k}" for k in keys), *(f"c.{c}" for c in cols), *("NULL" for _ in prevs)])
@@ -271,17 +272,21 @@ class DimensionLoad:
         u = (
             f"u AS (SELECT {lsel}, l.{q(CHANGED_AT)} AS _mc_ts, {anchor_eff} AS _mc_eff, FALSE AS _mc_del, "
             f"1 AS _mc_anchor, {state} AS _mc_state, l.{q(self.sk)} AS _mc_sk, {anchor_meta.split(', ')[0]} AS _mc_vf, "
-            f"{anchor_meta.split(', ')[1]} AS _mc_vt, l.{q(LOADED_AT)} AS _mc_la, l.{q(CHANGED_AT)} AS _mc_ch "
+            f"{anchor_meta.split(', ')[1]} AS _mc_vt, l.{q(LOADED_AT)} AS _mc_la, l.{q(CHANGED_AT)} AS _mc_ch, "
+            "0 AS _mc_clamped "
             f"FROM lat AS l JOIN (SELECT DISTINCT {part} FROM {self.n.classified} WHERE _mc_class = 'chain') AS ck "
             f"ON {on(self.keys, 'l', 'ck')} "
             f"UNION ALL SELECT {csel}, c._mc_ts, {row_eff}, c._mc_del, 0, "
-            f"CASE WHEN c._mc_del THEN {del_state} ELSE 'open' END, NULL, NULL, NULL, NULL, NULL "
+            f"CASE WHEN c._mc_del THEN {del_state} ELSE 'open' END, NULL, NULL, NULL, NULL, NULL, {clamped} "
             f"FROM {self.n.classified} AS c WHERE c._mc_class = 'chain'{skip_deletes})"
         )
-        # rows clamped to a close time share it: keep the newest of them
+        # Rows not newer than a deletion share the reopening time: keep the newest of them; and when the
+        # batch also has a row newer than the deletion, that row tells more: they are superseded by it.
         u2 = (
             f"u2 AS (SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY {part}, _mc_eff, _mc_anchor "
-            f"ORDER BY _mc_ts DESC) AS _mc_r FROM u) AS x WHERE _mc_r = 1)"
+            f"ORDER BY _mc_ts DESC) AS _mc_r, MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) "
+            f"OVER (PARTITION BY {part}) AS _mc_fresh FROM u) AS x WHERE _mc_r = 1 "
+            "AND NOT (_mc_clamped = 1 AND _mc_fresh = 1))"
         )
         s1 = (
             f"s1 AS (SELECT u2.*, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY _mc_eff, _mc_anchor DESC, "

@@ -43,5 +43,15 @@ def on(cols: list[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{q(c)} = {right}.{q(c)}" for c in cols)
 
 
+def _portable(node: exp.Expression) -> exp.Expression:
+    # `_MC_ADD_DAYS(d, n)` in a template: sqlglot's DateAdd node, which each dialect spells its own way
+    # (DuckDB's `d + INTERVAL (n) DAY` does not transpile when parsed from text).
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "_MC_ADD_DAYS":
+        date, days = node.expressions
+        return exp.DateAdd(this=date, expression=days, unit=exp.var("DAY"))
+    return node
+
+
 def parse(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=READ)
+    """A template (DuckDB dialect) as an expression, with modelc's portable functions resolved."""
+    return sqlglot.parse_one(sql, read=READ).transform(_portable)
