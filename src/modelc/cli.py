@@ -312,6 +312,17 @@ def cmd_show(args) -> int:
     return EXIT_OK
 
 
+def cmd_lsp(args) -> int:
+    """Serve the language server protocol on stdin/stdout (needs the `lsp` extra: pygls)."""
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        print(f"modelc: the language server needs pygls (pip install 'modelc[lsp]'): {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    serve()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="modelc", description="Compile warehouse models (.dm) to SQL.")
     p.add_argument("--version", action="version", version=f"modelc {__version__}")
@@ -351,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--target", "-t", help=target_help)
     w.add_argument("--limit", type=int, default=30, help="rows per table (default 30)")
     w.set_defaults(func=cmd_show)
+    ls = sub.add_parser("lsp", help="run the language server on stdio (for editors)")
+    ls.set_defaults(func=cmd_lsp)
     return p
 
 

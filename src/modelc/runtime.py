@@ -143,17 +143,23 @@ def _q(name: str) -> str:
 
 
 def execute_plan(
-    con, plan: LoadPlan, load_ts: dt.datetime, dialect: str = DIALECT
+    con, plan: LoadPlan, load_ts: dt.datetime, dialect: str = DIALECT, atomic: bool = True
 ) -> tuple[dict[str, int], str | None]:
     """Run a plan in one transaction on a DB-API-like connection or cursor (anything with `execute`
     returning a cursor, as DuckDB's and the Snowflake connector's cursors do); (counters, error).
-    On error nothing is changed."""
+    On error nothing is changed. `atomic=False` runs without a transaction (for test doubles such as
+    fakesnow, whose own bookkeeping cannot share a transaction with temporary tables)."""
     from . import dialects
     from .loads.strategy import render_plan
 
     ts = exp.Literal.string(load_ts.isoformat(sep=" "))
     counts: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
+
+    def control(statement: str) -> None:
+        if atomic:
+            con.execute(statement)
+
+    control("BEGIN TRANSACTION")
     try:
         for r in render_plan(plan, dialects.get(dialect), exp.cast(ts, exp.DataType.build("timestamp"))):
             step = r.step
@@ -161,16 +167,16 @@ def execute_plan(
             if step.kind == "check":
                 rows = cursor.fetchall()
                 if rows:
-                    con.execute("ROLLBACK")
+                    control("ROLLBACK")
                     shown = "; ".join(", ".join(str(v) for v in row) for row in rows[:10])
                     more = " and more" if len(rows) > 10 else ""
                     return counts, f"{step.message}: {shown}{more}"
             elif step.kind == "count":
                 row = cursor.fetchone()
                 counts.update({d[0].lower(): int(v or 0) for d, v in zip(cursor.description, row, strict=True)})
-        con.execute("COMMIT")
+        control("COMMIT")
     except Exception as exc:
-        con.execute("ROLLBACK")
+        control("ROLLBACK")
         return counts, str(exc).splitlines()[0]
     return counts, None
 

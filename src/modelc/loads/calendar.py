@@ -32,7 +32,7 @@ def plan_calendar(cal: ir.Calendar, settings: ir.Settings) -> LoadPlan:
     # ISO day of week counted from a known Monday (1900-01-01), so it needs no locale or week-start setting.
     dow = "(DATE_DIFF('day', CAST('1900-01-01' AS DATE), d) % 7) + 1"
     missing = (
-        f"SELECT CAST(STRFTIME(d, '%Y%m%d') AS INT), d, y, {quarter}, m, {month_name}, "
+        f"SELECT y * 10000 + m * 100 + CAST(DAY(d) AS INT), d, y, {quarter}, m, {month_name}, "
         f"CAST(WEEKOFYEAR(d) AS INT), dow, dow >= 6 FROM ("
         f"SELECT d, CAST(YEAR(d) AS INT) AS y, CAST(MONTH(d) AS INT) AS m, CAST({dow} AS INT) AS dow FROM ("
         f"SELECT CAST(_MC_ADD_DAYS({start}, {number}) AS DATE) AS d FROM {joins} "

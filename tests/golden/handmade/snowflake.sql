@@ -320,7 +320,8 @@ WITH lat AS (
     l.valid_from AS _mc_vf,
     l.valid_to AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -343,8 +344,10 @@ WITH lat AS (
     NULL,
     c._mc_ts,
     CASE
-      WHEN c._mc_ts < c._mc_floor OR (
-        c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
       )
       THEN GREATEST_IGNORE_NULLS(CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ), c._mc_floor)
       ELSE GREATEST_IGNORE_NULLS(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
@@ -356,7 +359,16 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    CASE
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
+      )
+      THEN 1
+      ELSE 0
+    END
   FROM _mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
@@ -366,11 +378,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY customer_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -505,7 +520,10 @@ WITH lat AS (
 )
 SELECT
   MD5(
-    COALESCE(CAST(i.customer_id AS VARCHAR), '\\N') || '|' || COALESCE(TO_CHAR(i._mc_vf_new, 'yyyy-mm-DD hh24:mi:ss.ff6'), '\\N')
+    COALESCE(CAST(i.customer_id AS VARCHAR), '\\N') || '|' || COALESCE(
+      TO_CHAR(i._mc_vf_new, 'yyyy-mm-DD hh24:') || LPAD(CAST(DATE_PART(MINUTE, i._mc_vf_new) AS VARCHAR), 2, '0') || TO_CHAR(i._mc_vf_new, ':ss.ff6'),
+      '\\N'
+    )
   ) AS customer_key,
   i.customer_id AS customer_id,
   i."NAME" AS "NAME",
@@ -664,7 +682,17 @@ SELECT
     COALESCE(CAST(l.customer_id AS VARCHAR), '\\N') || '|' || COALESCE(
       TO_CHAR(
         GREATEST_IGNORE_NULLS(CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ), l.valid_from),
-        'yyyy-mm-DD hh24:mi:ss.ff6'
+        'yyyy-mm-DD hh24:'
+      ) || LPAD(
+        CAST(DATE_PART(
+          MINUTE,
+          GREATEST_IGNORE_NULLS(CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ), l.valid_from)
+        ) AS VARCHAR),
+        2,
+        '0'
+      ) || TO_CHAR(
+        GREATEST_IGNORE_NULLS(CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ), l.valid_from),
+        ':ss.ff6'
       ),
       '\\N'
     )
@@ -1053,7 +1081,8 @@ WITH lat AS (
     NULL AS _mc_vf,
     NULL AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -1078,7 +1107,8 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    0
   FROM _mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
@@ -1088,11 +1118,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY product_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -1394,7 +1427,7 @@ SELECT
   COUNT(*) AS inserted
 FROM (
   SELECT
-    CAST(TO_CHAR(d, 'yyyymmDD') AS INT),
+    y * 10000 + m * 100 + CAST(DAY(d) AS INT),
     d,
     y,
     CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1438,7 +1471,7 @@ FROM (
       ) + 1 AS INT) AS dow
     FROM (
       SELECT
-        CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT) AS DATE) AS d
+        CAST(DATEADD(DAY, d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000, CAST('2020-01-01' AS DATE)) AS DATE) AS d
       FROM (
         SELECT
           0 AS n
@@ -1616,7 +1649,7 @@ INSERT INTO dw.date_dim (
   is_weekend
 )
 SELECT
-  CAST(TO_CHAR(d, 'yyyymmDD') AS INT),
+  y * 10000 + m * 100 + CAST(DAY(d) AS INT),
   d,
   y,
   CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1660,7 +1693,7 @@ FROM (
     ) + 1 AS INT) AS dow
   FROM (
     SELECT
-      CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT) AS DATE) AS d
+      CAST(DATEADD(DAY, d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000, CAST('2020-01-01' AS DATE)) AS DATE) AS d
     FROM (
       SELECT
         0 AS n

@@ -328,7 +328,8 @@ WITH lat AS (
     l.valid_from AS _mc_vf,
     l.valid_to AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -351,8 +352,10 @@ WITH lat AS (
     NULL,
     c._mc_ts,
     CASE
-      WHEN c._mc_ts < c._mc_floor OR (
-        c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
       )
       THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS DATETIME), c._mc_floor)
       ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
@@ -364,7 +367,16 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    CASE
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
+      )
+      THEN 1
+      ELSE 0
+    END
   FROM _mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
@@ -374,11 +386,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY customer_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -536,7 +551,10 @@ WITH lat AS (
 )
 SELECT
   SHA256(
-    COALESCE(CAST(i.customer_id AS STRING), '\\N') || '|' || COALESCE(FORMAT_DATE('%F %H:%M:%E6S', i._mc_vf_new), '\\N')
+    COALESCE(CAST(i.customer_id AS STRING), '\\N') || '|' || COALESCE(
+      FORMAT_DATE('%F %H:', i._mc_vf_new) || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS STRING), 2, '0') || FORMAT_DATE(':%E6S', i._mc_vf_new),
+      '\\N'
+    )
   ) AS customer_key,
   i.customer_id AS customer_id,
   i.`name` AS `name`,
@@ -693,7 +711,11 @@ UNION ALL
 SELECT
   SHA256(
     COALESCE(CAST(l.customer_id AS STRING), '\\N') || '|' || COALESCE(
-      FORMAT_DATE('%F %H:%M:%E6S', GREATEST(CAST(CURRENT_TIMESTAMP() AS DATETIME), l.valid_from)),
+      FORMAT_DATE('%F %H:', GREATEST(CAST(CURRENT_TIMESTAMP() AS DATETIME), l.valid_from)) || LPAD(
+        CAST(EXTRACT(MINUTE FROM GREATEST(CAST(CURRENT_TIMESTAMP() AS DATETIME), l.valid_from)) AS STRING),
+        2,
+        '0'
+      ) || FORMAT_DATE(':%E6S', GREATEST(CAST(CURRENT_TIMESTAMP() AS DATETIME), l.valid_from)),
       '\\N'
     )
   ),
@@ -1087,7 +1109,8 @@ WITH lat AS (
     NULL AS _mc_vf,
     NULL AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -1112,7 +1135,8 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    0
   FROM _mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
@@ -1122,11 +1146,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY product_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -1443,7 +1470,7 @@ SELECT
   COUNT(*) AS inserted
 FROM (
   SELECT
-    CAST(FORMAT_DATE('%Y%m%d', d) AS INT64),
+    y * 10000 + m * 100 + CAST(DAY(d) AS INT64),
     d,
     y,
     CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1487,7 +1514,7 @@ FROM (
       ) + 1 AS INT64) AS dow
     FROM (
       SELECT
-        CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT64) AS DATE) AS d
+        CAST(DATE_ADD(CAST('2020-01-01' AS DATE), INTERVAL (d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000) DAY) AS DATE) AS d
       FROM (
         SELECT
           0 AS n
@@ -1665,7 +1692,7 @@ INSERT INTO vault_b.date_dim (
   is_weekend
 )
 SELECT
-  CAST(FORMAT_DATE('%Y%m%d', d) AS INT64),
+  y * 10000 + m * 100 + CAST(DAY(d) AS INT64),
   d,
   y,
   CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1709,7 +1736,7 @@ FROM (
     ) + 1 AS INT64) AS dow
   FROM (
     SELECT
-      CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT64) AS DATE) AS d
+      CAST(DATE_ADD(CAST('2020-01-01' AS DATE), INTERVAL (d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000) DAY) AS DATE) AS d
     FROM (
       SELECT
         0 AS n

@@ -323,7 +323,8 @@ WITH lat AS (
     l.valid_from AS _mc_vf,
     l.valid_to AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -346,8 +347,10 @@ WITH lat AS (
     NULL,
     c._mc_ts,
     CASE
-      WHEN c._mc_ts < c._mc_floor OR (
-        c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
       )
       THEN GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), c._mc_floor)
       ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
@@ -359,7 +362,16 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    CASE
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
+      )
+      THEN 1
+      ELSE 0
+    END
   FROM _mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
@@ -369,11 +381,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY customer_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -528,7 +543,10 @@ WITH lat AS (
 )
 SELECT
   SHA256(
-    COALESCE(CAST(i.customer_id AS TEXT), '\N') || '|' || COALESCE(TO_CHAR(i._mc_vf_new, 'YYYY-MM-DD HH24:MI:SS.US'), '\N')
+    COALESCE(CAST(i.customer_id AS TEXT), '\N') || '|' || COALESCE(
+      TO_CHAR(i._mc_vf_new, 'YYYY-MM-DD HH24:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS TEXT), 2, '0') || TO_CHAR(i._mc_vf_new, ':SS.US'),
+      '\N'
+    )
   ) AS customer_key,
   i.customer_id AS customer_id,
   i."name" AS "name",
@@ -685,10 +703,11 @@ UNION ALL
 SELECT
   SHA256(
     COALESCE(CAST(l.customer_id AS TEXT), '\N') || '|' || COALESCE(
-      TO_CHAR(
-        GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from),
-        'YYYY-MM-DD HH24:MI:SS.US'
-      ),
+      TO_CHAR(GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from), 'YYYY-MM-DD HH24:') || LPAD(
+        CAST(EXTRACT(MINUTE FROM GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from)) AS TEXT),
+        2,
+        '0'
+      ) || TO_CHAR(GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from), ':SS.US'),
       '\N'
     )
   ),
@@ -1082,7 +1101,8 @@ WITH lat AS (
     NULL AS _mc_vf,
     NULL AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -1107,7 +1127,8 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    0
   FROM _mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
@@ -1117,11 +1138,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY product_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC NULLS LAST) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY product_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -1435,7 +1459,7 @@ SELECT
   COUNT(*) AS inserted
 FROM (
   SELECT
-    CAST(TO_CHAR(d, 'YYYYMMDD') AS INT),
+    y * 10000 + m * 100 + CAST(EXTRACT(DAY FROM d) AS INT),
     d,
     y,
     CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1479,7 +1503,9 @@ FROM (
       ) + 1 AS INT) AS dow
     FROM (
       SELECT
-        CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT) AS DATE) AS d
+        CAST(CAST('2020-01-01' AS DATE) + INTERVAL '1 DAY' * (
+          d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000
+        ) AS DATE) AS d
       FROM (
         SELECT
           0 AS n
@@ -1657,7 +1683,7 @@ INSERT INTO vault_b.date_dim (
   is_weekend
 )
 SELECT
-  CAST(TO_CHAR(d, 'YYYYMMDD') AS INT),
+  y * 10000 + m * 100 + CAST(EXTRACT(DAY FROM d) AS INT),
   d,
   y,
   CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1701,7 +1727,9 @@ FROM (
     ) + 1 AS INT) AS dow
   FROM (
     SELECT
-      CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT) AS DATE) AS d
+      CAST(CAST('2020-01-01' AS DATE) + INTERVAL '1 DAY' * (
+        d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000
+      ) AS DATE) AS d
     FROM (
       SELECT
         0 AS n

@@ -220,7 +220,8 @@ WITH lat AS (
     l.valid_from AS _mc_vf,
     l.valid_to AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -239,8 +240,10 @@ WITH lat AS (
     c.email,
     c._mc_ts,
     CASE
-      WHEN c._mc_ts < c._mc_floor OR (
-        c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
       )
       THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), c._mc_floor)
       ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
@@ -252,7 +255,16 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    CASE
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
+      )
+      THEN 1
+      ELSE 0
+    END
   FROM _mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
@@ -262,11 +274,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY customer_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -385,7 +400,10 @@ SELECT
   LOWER(
     HEX(
       MD5(
-        COALESCE(CAST(i.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(formatDateTime(i._mc_vf_new, '%Y-%m-%d %H:%M:%S.%f'), '\\N')
+        COALESCE(CAST(i.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
+          formatDateTime(i._mc_vf_new, '%Y-%m-%d %H:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS Nullable(String)), 2, '0') || formatDateTime(i._mc_vf_new, ':%S.%f'),
+          '\\N'
+        )
       )
     )
   ) AS customer_key,
@@ -834,7 +852,8 @@ WITH lat AS (
     NULL AS _mc_vf,
     NULL AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -859,7 +878,8 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    0
   FROM _mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
@@ -869,11 +889,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY product_code, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY product_code, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY product_code) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -1189,7 +1212,7 @@ SELECT
   COUNT(*) AS inserted
 FROM (
   SELECT
-    CAST(formatDateTime(d, '%Y%m%d') AS Nullable(Int32)),
+    y * 10000 + m * 100 + CAST(DAY(d) AS Nullable(Int32)),
     d,
     y,
     CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1233,7 +1256,11 @@ FROM (
       ) + 1 AS Nullable(Int32)) AS dow
     FROM (
       SELECT
-        CAST(CAST('2020-01-01' AS Nullable(DATE)) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS Nullable(Int32)) AS Nullable(DATE)) AS d
+        CAST(DATE_ADD(
+          DAY,
+          d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000,
+          CAST('2020-01-01' AS Nullable(DATE))
+        ) AS Nullable(DATE)) AS d
       FROM (
         SELECT
           0 AS n
@@ -1411,7 +1438,7 @@ INSERT INTO retail."date" (
   is_weekend
 )
 SELECT
-  CAST(formatDateTime(d, '%Y%m%d') AS Nullable(Int32)),
+  y * 10000 + m * 100 + CAST(DAY(d) AS Nullable(Int32)),
   d,
   y,
   CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1455,7 +1482,11 @@ FROM (
     ) + 1 AS Nullable(Int32)) AS dow
   FROM (
     SELECT
-      CAST(CAST('2020-01-01' AS Nullable(DATE)) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS Nullable(Int32)) AS Nullable(DATE)) AS d
+      CAST(DATE_ADD(
+        DAY,
+        d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000,
+        CAST('2020-01-01' AS Nullable(DATE))
+      ) AS Nullable(DATE)) AS d
     FROM (
       SELECT
         0 AS n

@@ -205,7 +205,8 @@ WITH lat AS (
     l.valid_from AS _mc_vf,
     l.valid_to AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -224,8 +225,10 @@ WITH lat AS (
     c.email,
     c._mc_ts,
     CASE
-      WHEN c._mc_ts < c._mc_floor OR (
-        c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
       )
       THEN GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), c._mc_floor)
       ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
@@ -237,7 +240,16 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    CASE
+      WHEN (
+        c._mc_ts < c._mc_floor OR (
+          c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
+        )
+      )
+      THEN 1
+      ELSE 0
+    END
   FROM _mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
@@ -247,11 +259,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY customer_id, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY customer_id) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -368,7 +383,10 @@ WITH lat AS (
 )
 SELECT
   MD5(
-    COALESCE(CAST(i.customer_id AS TEXT), '\N') || '|' || COALESCE(STRFTIME(i._mc_vf_new, '%Y-%m-%d %H:%M:%S.%f'), '\N')
+    COALESCE(CAST(i.customer_id AS TEXT), '\N') || '|' || COALESCE(
+      STRFTIME(i._mc_vf_new, '%Y-%m-%d %H:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS TEXT), 2, '0') || STRFTIME(i._mc_vf_new, ':%S.%f'),
+      '\N'
+    )
   ) AS customer_key,
   i.customer_id AS customer_id,
   i.segment AS segment,
@@ -809,7 +827,8 @@ WITH lat AS (
     NULL AS _mc_vf,
     NULL AS _mc_vt,
     l.dw_loaded_at AS _mc_la,
-    l.dw_changed_at AS _mc_ch
+    l.dw_changed_at AS _mc_ch,
+    0 AS _mc_clamped
   FROM lat AS l
   JOIN (
     SELECT DISTINCT
@@ -834,7 +853,8 @@ WITH lat AS (
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    0
   FROM _mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
@@ -844,11 +864,14 @@ WITH lat AS (
   FROM (
     SELECT
       u.*,
-      ROW_NUMBER() OVER (PARTITION BY product_code, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r
+      ROW_NUMBER() OVER (PARTITION BY product_code, _mc_eff, _mc_anchor ORDER BY _mc_ts DESC) AS _mc_r,
+      MAX(CASE WHEN _mc_anchor = 0 AND _mc_clamped = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY product_code) AS _mc_fresh
     FROM u
   ) AS x
   WHERE
-    _mc_r = 1
+    _mc_r = 1 AND NOT (
+      _mc_clamped = 1 AND _mc_fresh = 1
+    )
 ), s1 AS (
   SELECT
     u2.*,
@@ -1162,7 +1185,7 @@ SELECT
   COUNT(*) AS inserted
 FROM (
   SELECT
-    CAST(STRFTIME(d, '%Y%m%d') AS INT),
+    y * 10000 + m * 100 + CAST(DAY(d) AS INT),
     d,
     y,
     CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1206,7 +1229,7 @@ FROM (
       ) + 1 AS INT) AS dow
     FROM (
       SELECT
-        CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT) AS DATE) AS d
+        CAST(CAST('2020-01-01' AS DATE) + INTERVAL (d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000) DAY AS DATE) AS d
       FROM (
         SELECT
           0 AS n
@@ -1384,7 +1407,7 @@ INSERT INTO retail."date" (
   is_weekend
 )
 SELECT
-  CAST(STRFTIME(d, '%Y%m%d') AS INT),
+  y * 10000 + m * 100 + CAST(DAY(d) AS INT),
   d,
   y,
   CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1428,7 +1451,7 @@ FROM (
     ) + 1 AS INT) AS dow
   FROM (
     SELECT
-      CAST(CAST('2020-01-01' AS DATE) + CAST(d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 AS INT) AS DATE) AS d
+      CAST(CAST('2020-01-01' AS DATE) + INTERVAL (d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000) DAY AS DATE) AS d
     FROM (
       SELECT
         0 AS n

@@ -1,0 +1,741 @@
+"""`modelc lsp`: a language server for `.dm` files (pygls 2.x, stdio).
+
+Each open document is analysed as the root of a model with the same loader as `modelc check`, so the
+editor shows exactly the CLI's diagnostics. Imports of open documents are read from the editor's
+buffers, not the disk, so an unsaved change to an imported file is seen by the files importing it.
+Analysis is debounced while typing; every handler is guarded so a bug logs instead of killing the
+server. Positions: spans count characters from 1, LSP counts the client's code units (UTF-16 by
+default) from 0; the workspace's position codec converts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import itertools
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls import uris
+from pygls.lsp.server import LanguageServer
+from pygls.workspace.position_codec import ServerTextPosition
+
+from . import __version__, ast, loader
+from .diagnostics import Diagnostic, Severity
+from .loader import LoadResult, load_text
+from .parser import TOP_KEYWORDS, lark_parser, parse
+
+log = logging.getLogger("modelc.lsp")
+
+DEBOUNCE_SECONDS = 0.15
+SHOW_SQL_COMMAND = "modelc.showCompiledSql"
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+_SYMBOL_KIND = {
+    "source": types.SymbolKind.Struct, "dimension": types.SymbolKind.Class, "calendar": types.SymbolKind.Class,
+    "fact": types.SymbolKind.Class, "hub": types.SymbolKind.Interface, "link": types.SymbolKind.Interface,
+    "satellite": types.SymbolKind.Object, "pit": types.SymbolKind.Object, "bridge": types.SymbolKind.Object,
+}  # fmt: skip
+# After these keywords a name is an entity of one of these kinds (for completion).
+_ENTITY_AFTER = {
+    "from": ("source",), "->": ("dimension", "calendar"), "of": ("hub", "link"), "references": None,
+    "satellites": ("satellite",), "links": ("link",), "hubs": ("hub",),
+}  # fmt: skip
+_NAME_RE = re.compile(r"(?!\d)\w+")
+_QNAME_RE = re.compile(r"(?!\d)\w+(\.(?!\d)\w+)*")
+_PARTIAL_WORD = re.compile(r"\w*\Z")
+
+Key = tuple[str, ...]  # ("entity", name) or ("column", source, column)
+
+
+# ---- file identity and imports from open buffers ------------------------------------------------
+
+
+def _file_key(file: str) -> str:
+    return os.path.normcase(os.path.realpath(file)) if "://" not in file else file
+
+
+def _uri_to_file(uri: str) -> str:
+    return uris.to_fs_path(uri) or uri
+
+
+def _file_to_uri(file: str) -> str:
+    return file if "://" in file else (uris.from_fs_path(file) or file)
+
+
+_OPEN_TEXTS: dict[str, str] = {}  # file key -> editor text of each open document
+_disk_read_import = loader._read_import
+
+
+def _read_import(target: str, imp: ast.Import, diags: list[Diagnostic]) -> bytes | None:
+    text = _OPEN_TEXTS.get(_file_key(target))
+    return text.encode("utf-8") if text is not None else _disk_read_import(target, imp, diags)
+
+
+# The loader reads imports from disk; the server process swaps in a reader that prefers open buffers,
+# so that files importing an edited (unsaved) file are analysed against what the user sees.
+loader._read_import = _read_import
+
+
+# ---- positions --------------------------------------------------------------------------------
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")  # as the parser counts lines (pygls' `lines` also splits on \r, \f, ...)
+
+
+@dataclass(slots=True)
+class _Text:
+    """A file's text with conversions between LSP positions, spans and character offsets."""
+
+    text: str
+    lines: list[str] = field(init=False)
+    starts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = _lines(self.text)
+        self.starts, pos = [], 0
+        for line in self.lines:
+            self.starts.append(pos)
+            pos += len(line) + 1
+
+    def position(self, ls: LanguageServer, line: int, char: int) -> types.Position:
+        return ls.workspace.position_codec.position_to_client_units(self.lines, ServerTextPosition(line, char))
+
+    def range(self, ls: LanguageServer, span: ast.Span) -> types.Range:
+        if span.file == ast.NO_SPAN.file:
+            span = ast.Span(span.file, 1, 1, 1, 1)
+        start = self.position(ls, span.line - 1, span.column - 1)
+        end = self.position(ls, span.end_line - 1, span.end_column - 1)
+        return types.Range(start, end if (end.line, end.character) >= (start.line, start.character) else start)
+
+    def offset(self, ls: LanguageServer, pos: types.Position) -> int:
+        if pos.line >= len(self.lines):
+            return len(self.text)
+        server = ls.workspace.position_codec.position_from_client_units(
+            self.lines, types.Position(pos.line, pos.character)
+        )
+        return self.starts[server.line] + min(server.character, len(self.lines[server.line]))
+
+    def end(self, ls: LanguageServer) -> types.Position:
+        return self.position(ls, len(self.lines) - 1, len(self.lines[-1]))
+
+
+# ---- the index: which name refers to what ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    file: str
+    span: ast.Span
+    key: Key
+    decl: bool
+
+
+@dataclass(slots=True)
+class Index:
+    entities: dict[str, tuple[str, ast.Node]] = field(default_factory=dict)  # name -> (file, node)
+    columns: dict[str, dict[str, ast.Column]] = field(default_factory=dict)  # source -> column -> node
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+    def at(self, file: str, offset: int) -> Occurrence | None:
+        """The innermost name in `file` covering `offset` (a cursor right after a name counts)."""
+        key = _file_key(file)
+        hits = [o for o in self.occurrences if _file_key(o.file) == key and o.span.start <= offset <= o.span.end]
+        return min(hits, key=lambda o: o.span.end - o.span.start, default=None)
+
+
+def _item_names(item: ast.Node) -> tuple[list[ast.Node], list[ast.Name]]:
+    """(names that may be columns of the entity's source(s), names of entities) in one body item."""
+    match item:
+        case ast.Reference():
+            return [*item.columns, *([item.at] if item.at else [])], [item.dimension]
+        case ast.Hubs():
+            return [c for h in item.hubs for c in h.columns], [h.hub for h in item.hubs]
+        case ast.Satellites() | ast.Links():
+            return [], list(item.names)
+        case ast.TestReferences():
+            return list(item.columns), [item.entity]
+        case ast.Scd():
+            return [c.name for c in item.columns], []
+        case ast.Option():
+            return ([item.value] if item.value.kind == "name" else []), []
+        case ast.Measure():
+            return [item.name], []
+        case ast.Effectivity():
+            return [item.driving], []
+        case ast.PartitionBy() | ast.DistKey() | ast.Incremental() | ast.TestAccepted() | ast.TestRange():
+            return [item.column], []
+        case ast.Derive() | ast.Where() | ast.Deletes() | ast.Spine() | ast.Engine() | ast.DistStyle():
+            return [], []
+    return list(getattr(item, "columns", ())), []
+
+
+def _entity_sources(entity: ast.Node) -> list[ast.QName]:
+    if isinstance(entity, ast.Dimension | ast.Fact):
+        return [entity.source]
+    return [r.source for r in getattr(entity, "sources", ())]
+
+
+def build_index(result: LoadResult) -> Index:
+    idx = Index()
+    for file, module in result.modules.items():
+        for e in module.entities:
+            idx.entities.setdefault(ast.entity_name(e), (file, e))
+            if isinstance(e, ast.Source):
+                idx.columns.setdefault(e.name.value, {c.name.value: c for c in e.items if isinstance(c, ast.Column)})
+    occ = idx.occurrences
+    for file, module in result.modules.items():
+        for e in module.entities:
+            name = ast.entity_name(e)
+            occ.append(Occurrence(file, e.name.span, ("entity", name), True))
+            if isinstance(e, ast.Source):
+                for c in e.items:
+                    if isinstance(c, ast.Column):
+                        occ.append(Occurrence(file, c.name.span, ("column", name, c.name.value), True))
+            sources = [q.value for q in _entity_sources(e)]
+            refs: list[ast.Node] = list(_entity_sources(e))
+            refs += [n for n in (getattr(e, "parent", None), getattr(e, "hub", None)) if n is not None]
+            cols: list[tuple[ast.Node, list[str]]] = []  # (name, the sources it may be a column of)
+            for r in getattr(e, "sources", ()):
+                cols += [(c, [r.source.value]) for c in r.columns]
+            for item in getattr(e, "items", ()):
+                if isinstance(item, ast.Column):
+                    continue
+                maybe_cols, entity_refs = _item_names(item)
+                cols += [(c, sources) for c in maybe_cols]
+                refs += entity_refs
+                if isinstance(item, ast.TestReferences):  # its target columns belong to the referenced entity
+                    cols += [(c, [item.entity.value]) for c in item.target_columns]
+            if isinstance(e, ast.Source):
+                cols = [(c, [name]) for c, _ in cols]
+            for r in refs:
+                value = r.value  # type: ignore[attr-defined]
+                if value in idx.entities:
+                    occ.append(Occurrence(file, r.span, ("entity", value), False))  # type: ignore[attr-defined]
+            for c, candidates in cols:
+                text = c.text if isinstance(c, ast.Literal) else c.value  # type: ignore[attr-defined]
+                src = next((s for s in candidates if text in idx.columns.get(s, {})), None)
+                if src is not None:
+                    occ.append(Occurrence(file, c.span, ("column", src, text), False))  # type: ignore[attr-defined]
+    return idx
+
+
+# ---- the server ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Analysis:
+    file: str
+    text: _Text
+    result: LoadResult
+    index: Index
+    sql: dict[str, Any] = field(default_factory=dict)  # dialect -> CompileResult or error message
+
+
+class ModelcServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("modelc", __version__)
+        self.analyses: dict[str, Analysis] = {}  # uri -> latest analysis
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.dialect = "duckdb"
+
+    # -- analysis
+    def analyse(self, uri: str, cascade: bool = True) -> Analysis | None:
+        doc = self.workspace.get_text_document(uri)
+        file = _uri_to_file(uri)
+        _OPEN_TEXTS[_file_key(file)] = doc.source
+        result = load_text(doc.source, file)
+        analysis = Analysis(file, _Text(doc.source.removeprefix("\ufeff")), result, build_index(result))
+        self.analyses[uri] = analysis
+        self.publish(uri, analysis)
+        if cascade:  # files importing this one, directly or not (their modules include it)
+            key = _file_key(file)
+            for other, a in list(self.analyses.items()):
+                if other != uri and any(_file_key(f) == key for f in a.result.modules):
+                    self.analyse(other, cascade=False)
+        return analysis
+
+    def publish(self, uri: str, analysis: Analysis) -> None:
+        own = _file_key(analysis.file)
+        diags = [
+            self.to_lsp(d, analysis.text)
+            for d in analysis.result.diagnostics
+            if _file_key(d.span.file) == own or d.span.file == ast.NO_SPAN.file
+        ]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+
+    def to_lsp(self, d: Diagnostic, text: _Text) -> types.Diagnostic:
+        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        return types.Diagnostic(text.range(self, d.span), message, _SEVERITY[d.severity], code=d.code, source="modelc")
+
+    def schedule(self, uri: str) -> None:
+        if (old := self.pending.pop(uri, None)) is not None:
+            old.cancel()
+        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._debounced, uri)
+
+    def _debounced(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        try:
+            if uri in self.analyses:  # not closed meanwhile
+                self.analyse(uri)
+        except Exception:  # noqa: BLE001 - a timer callback has no caller to report to
+            self.report_internal_error("analysis")
+
+    def report_internal_error(self, what: str) -> None:
+        log.exception("modelc lsp: internal error in %s", what)
+        try:
+            self.window_log_message(
+                types.LogMessageParams(types.MessageType.Error, f"modelc: internal error in {what}; see the server log")
+            )
+        except Exception:  # noqa: BLE001 - logging must not fail the handler
+            pass
+
+    # -- lookups shared by the features
+    def current(self, uri: str) -> Analysis | None:
+        return self.analyses.get(uri) or (self.analyse(uri, cascade=False) if self._is_open(uri) else None)
+
+    def _is_open(self, uri: str) -> bool:
+        return uri in self.workspace.text_documents
+
+    def text_of(self, file: str, analysis: Analysis) -> _Text:
+        for a in (analysis, *self.analyses.values()):
+            if _file_key(a.file) == _file_key(file):
+                return a.text
+        return _Text(analysis.result.texts.get(file, ""))
+
+    def all_indexes(self, first: Analysis) -> Iterator[tuple[Analysis, Index]]:
+        yield first, first.index
+        for a in self.analyses.values():
+            if a is not first:
+                yield a, a.index
+
+    def locations(self, analysis: Analysis, key: Key, decl: bool | None) -> list[tuple[str, ast.Span]]:
+        """Every occurrence of `key` in the open models (decl None: all; True: declarations only)."""
+        seen: set[tuple[str, int]] = set()
+        out = []
+        for _, idx in self.all_indexes(analysis):
+            for o in idx.occurrences:
+                if o.key == key and (decl is None or o.decl == decl):
+                    ident = (_file_key(o.file), o.span.start)
+                    if ident not in seen:
+                        seen.add(ident)
+                        out.append((o.file, o.span))
+        return out
+
+    def location(self, analysis: Analysis, file: str, span: ast.Span) -> types.Location:
+        return types.Location(_file_to_uri(file), self.text_of(file, analysis).range(self, span))
+
+    def compiled(self, analysis: Analysis, dialect: str) -> Any:
+        """The model compiled for `dialect` (DDL only), or a message saying why there is none."""
+        if dialect not in analysis.sql:
+            if analysis.result.model is None:
+                analysis.sql[dialect] = "the model has errors"
+            else:
+                from .api import compile
+
+                try:
+                    analysis.sql[dialect] = compile(analysis.result.model, dialect, loads=False)
+                except Exception as exc:  # noqa: BLE001 - an unknown dialect, or a generator bug
+                    analysis.sql[dialect] = f"cannot compile for {dialect}: {exc}"
+        return analysis.sql[dialect]
+
+
+server = ModelcServer()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(fn: F) -> F:
+    """Log an exception in a handler and answer `None`: one bad request must not stop the server."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async(ls: ModelcServer, *args: Any) -> Any:
+            try:
+                return await fn(ls, *args)
+            except Exception:  # noqa: BLE001
+                ls.report_internal_error(fn.__name__)
+                return None
+
+        return run_async  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def run(ls: ModelcServer, *args: Any) -> Any:
+        try:
+            return fn(ls, *args)
+        except Exception:  # noqa: BLE001
+            ls.report_internal_error(fn.__name__)
+            return None
+
+    return run  # type: ignore[return-value]
+
+
+def _set_dialect(ls: ModelcServer, settings: Any) -> None:
+    if isinstance(settings, dict):
+        section = settings.get("modelc", settings)
+        dialect = section.get("dialect") if isinstance(section, dict) else None
+        if isinstance(dialect, str) and dialect:
+            ls.dialect = dialect
+            for a in ls.analyses.values():
+                a.sql.clear()
+
+
+@server.feature(types.INITIALIZE)
+@guarded
+def initialize(ls: ModelcServer, params: types.InitializeParams) -> None:
+    _set_dialect(ls, params.initialization_options)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+@guarded
+def did_change_configuration(ls: ModelcServer, params: types.DidChangeConfigurationParams) -> None:
+    _set_dialect(ls, params.settings)
+
+
+# ---- diagnostics ----------------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+@guarded
+def did_open(ls: ModelcServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.analyse(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+@guarded
+async def did_change(ls: ModelcServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    _OPEN_TEXTS[_file_key(_uri_to_file(uri))] = ls.workspace.get_text_document(uri).source
+    ls.schedule(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+@guarded
+def did_save(ls: ModelcServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+@guarded
+def did_close(ls: ModelcServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if (pending := ls.pending.pop(uri, None)) is not None:
+        pending.cancel()
+    ls.analyses.pop(uri, None)
+    _OPEN_TEXTS.pop(_file_key(_uri_to_file(uri)), None)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+# ---- formatting --------------------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+@guarded
+def formatting(ls: ModelcServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+    from .fmt import format_text
+
+    uri = params.text_document.uri
+    source = ls.workspace.get_text_document(uri).source
+    result = parse(source, _uri_to_file(uri))
+    if not result.ok:  # the formatter needs a clean parse; the diagnostics already say why
+        return None
+    new = format_text(result)
+    if new == source:
+        return []
+    text = _Text(source)
+    return [types.TextEdit(types.Range(types.Position(0, 0), text.end(ls)), new)]
+
+
+# ---- hover, definition, references, rename, symbols -------------------------------------------------
+
+
+def _occurrence(ls: ModelcServer, uri: str, pos: types.Position) -> tuple[Analysis, Occurrence] | None:
+    analysis = ls.current(uri)
+    if analysis is None:
+        return None
+    occ = analysis.index.at(analysis.file, analysis.text.offset(ls, pos))
+    return (analysis, occ) if occ is not None else None
+
+
+def _type_text(t: ast.TypeRef) -> str:
+    return t.name.value + (f"({', '.join(map(str, t.params))})" if t.params else "")
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+@guarded
+def hover(ls: ModelcServer, params: types.HoverParams) -> types.Hover | None:
+    found = _occurrence(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    analysis, occ = found
+    idx = analysis.index
+    parts: list[str] = []
+    if occ.key[0] == "column":
+        src, col = occ.key[1], occ.key[2]
+        c = idx.columns[src][col]
+        flags = " ".join(f for f, on in (("not null", c.not_null), ("pii", c.pii)) if on)
+        parts.append(f"**column** `{col}` `{_type_text(c.type)}`" + (f" {flags}" if flags else "") + f" of `{src}`")
+        if c.doc:
+            parts.append(c.doc)
+    else:
+        name = occ.key[1]
+        _, e = idx.entities[name]
+        head = f"**{e.kind}** `{name}`"  # type: ignore[attr-defined]
+        if sources := _entity_sources(e):
+            head += " from " + ", ".join(f"`{q.value}`" for q in sources)
+        parts.append(head)
+        if getattr(e, "doc", None):
+            parts.append(e.doc)  # type: ignore[attr-defined]
+        if isinstance(e, ast.Source):
+            cols = idx.columns.get(name, {}).values()
+            parts.append("\n".join(f"- `{c.name.value}` `{_type_text(c.type)}`" for c in cols))
+        else:
+            compiled = ls.compiled(analysis, ls.dialect)
+            if isinstance(compiled, str):
+                parts.append(f"*{compiled}*")
+            else:
+                ddl = "\n".join(s.sql + ";" for s in compiled.for_entity(name, "ddl"))
+                if ddl:
+                    parts.append(f"{ls.dialect}:\n```sql\n{ddl}\n```")
+    content = types.MarkupContent(types.MarkupKind.Markdown, "\n\n".join(p for p in parts if p))
+    return types.Hover(content, analysis.text.range(ls, occ.span))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+@guarded
+def definition(ls: ModelcServer, params: types.DefinitionParams) -> list[types.Location] | None:
+    found = _occurrence(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    analysis, occ = found
+    return [ls.location(analysis, f, s) for f, s in ls.locations(analysis, occ.key, decl=True)]
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+@guarded
+def references(ls: ModelcServer, params: types.ReferenceParams) -> list[types.Location] | None:
+    found = _occurrence(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    analysis, occ = found
+    decl = None if params.context.include_declaration else False
+    return [ls.location(analysis, f, s) for f, s in ls.locations(analysis, occ.key, decl=decl)]
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+@guarded
+def rename(ls: ModelcServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+    found = _occurrence(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    analysis, occ = found
+    is_source = occ.key[0] == "entity" and isinstance(analysis.index.entities[occ.key[1]][1], ast.Source)
+    if not (_QNAME_RE if is_source else _NAME_RE).fullmatch(params.new_name):
+        return None  # names needing backquotes are not worth the risk of a half-renamed model
+    changes: dict[str, list[types.TextEdit]] = {}
+    for file, span in ls.locations(analysis, occ.key, decl=None):
+        edit = types.TextEdit(ls.text_of(file, analysis).range(ls, span), params.new_name)
+        changes.setdefault(_file_to_uri(file), []).append(edit)
+    return types.WorkspaceEdit(changes=changes)
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+@guarded
+def document_symbols(ls: ModelcServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
+    analysis = ls.current(params.text_document.uri)
+    if analysis is None:
+        return None
+    module = next((m for f, m in analysis.result.modules.items() if _file_key(f) == _file_key(analysis.file)), None)
+    out = []
+    for e in module.entities if module else ():
+        rng = analysis.text.range(ls, e.span)  # type: ignore[attr-defined]
+        children = [
+            types.DocumentSymbol(
+                c.name.value,
+                types.SymbolKind.Field,
+                analysis.text.range(ls, c.span),
+                analysis.text.range(ls, c.name.span),
+                detail=_type_text(c.type),
+            )  # fmt: skip
+            for c in getattr(e, "items", ())
+            if isinstance(c, ast.Column)
+        ]
+        out.append(types.DocumentSymbol(ast.entity_name(e), _SYMBOL_KIND.get(e.kind, types.SymbolKind.Class), rng,  # type: ignore[attr-defined]
+                                        analysis.text.range(ls, e.name.span), detail=e.kind,  # type: ignore[attr-defined]
+                                        children=children or None))  # fmt: skip
+    return out
+
+
+@server.feature(types.WORKSPACE_SYMBOL)
+@guarded
+def workspace_symbols(ls: ModelcServer, params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
+    query, seen, out = params.query.lower(), set(), []
+    for a in list(ls.analyses.values()):
+        for name, (file, e) in a.index.entities.items():
+            if query in name.lower() and name not in seen:
+                seen.add(name)
+                kind = _SYMBOL_KIND.get(e.kind, types.SymbolKind.Class)  # type: ignore[attr-defined]
+                out.append(types.SymbolInformation(name, kind, ls.location(a, file, e.name.span)))  # type: ignore[attr-defined]
+    return out
+
+
+# ---- completion ------------------------------------------------------------------------------------
+
+
+def _unquote(tok: Any) -> str:
+    return tok.value[1:-1].replace("``", "`") if tok.type == "QUOTED_NAME" else tok.value
+
+
+def _statement_start(text: str, offset: int) -> int:
+    """Offset of the top-level statement holding `offset`: a line starting (column 1) with a top keyword.
+
+    Parsing from there, not from the top, keeps completion fast and independent of errors above."""
+    pos = text.rfind("\n", 0, offset)
+    while pos >= 0:
+        line_start = pos + 1
+        word = _NAME_RE.match(text, line_start)
+        if word and word.group() in TOP_KEYWORDS and line_start < offset:
+            return line_start
+        pos = text.rfind("\n", 0, pos)
+    return 0
+
+
+def completions(text: str, offset: int, index: Index) -> list[types.CompletionItem]:
+    """Keywords the parser accepts at `offset`, plus entity or column names where a name may come."""
+    from lark.exceptions import LarkError
+
+    from .parser import _terminals
+
+    start = _statement_start(text, offset)
+    prefix = text[start:offset]
+    prefix = prefix[: len(prefix) - len(_PARTIAL_WORD.search(prefix).group())]  # the word being typed
+    ip = lark_parser().parse_interactive(prefix)
+    try:
+        tokens = ip.exhaust_lexer()
+        accepts = ip.accepts()
+    except LarkError:
+        return []
+    literals = _terminals()[0]
+    items = [
+        types.CompletionItem(literals[t], kind=types.CompletionItemKind.Keyword)
+        for t in sorted(accepts)
+        if t in literals and literals[t].isidentifier()
+    ]
+    if "NAME" not in accepts:
+        return items
+    last = tokens[-1].value if tokens else None
+    if last in _ENTITY_AFTER:
+        kinds = _ENTITY_AFTER[last]
+        if tokens[0].value in ("pit", "bridge") and last == "of":
+            kinds = ("hub",)
+        for name, (_, e) in index.entities.items():
+            if kinds is None or e.kind in kinds:  # type: ignore[attr-defined]
+                items.append(types.CompletionItem(name, kind=types.CompletionItemKind.Class, detail=e.kind))  # type: ignore[attr-defined]
+        return items
+    if not any(t.type == "LBRACE" for t in tokens):
+        return items
+    for src in _header_sources(tokens):
+        for col in index.columns.get(src, {}).values():
+            items.append(types.CompletionItem(col.name.value, kind=types.CompletionItemKind.Field,
+                                              detail=f"{_type_text(col.type)} ({src})"))  # fmt: skip
+    return items
+
+
+def _header_sources(tokens: list[Any]) -> list[str]:
+    """The sources an entity header names: a source's own name, else the names after `from`, up to `{`."""
+    head = list(itertools.takewhile(lambda t: t.type != "LBRACE", tokens))
+    values = [t.value for t in head]
+    if not head or (head[0].value != "source" and "from" not in values):
+        return []
+    if head[0].value == "source":
+        rest = list(itertools.takewhile(lambda t: t.value != "from", head[1:]))
+        return [".".join(_unquote(t) for t in rest if t.type in ("NAME", "QUOTED_NAME"))]
+    out: list[list[str]] = [[]]
+    depth = 0
+    for tok in head[values.index("from") + 1 :]:
+        if tok.value in ("(", ")"):
+            depth += 1 if tok.value == "(" else -1
+        elif depth == 0 and tok.value == ",":
+            out.append([])
+        elif depth == 0 and tok.type in ("NAME", "QUOTED_NAME"):
+            out[-1].append(_unquote(tok))
+    return [".".join(p) for p in out if p]
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[">", " ", "."]))
+@guarded
+def completion(ls: ModelcServer, params: types.CompletionParams) -> types.CompletionList | None:
+    uri = params.text_document.uri
+    source = ls.workspace.get_text_document(uri).source
+    analysis = ls.analyses.get(uri)
+    index = analysis.index if analysis else Index()
+    text = _Text(source)
+    return types.CompletionList(is_incomplete=False, items=completions(source, text.offset(ls, params.position), index))
+
+
+# ---- code actions and commands --------------------------------------------------------------------
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+)
+@guarded
+def code_actions(ls: ModelcServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    analysis = ls.analyses.get(params.text_document.uri)
+    if analysis is None:
+        return None
+    own, out = _file_key(analysis.file), []
+    for d in analysis.result.diagnostics:
+        if d.fix is None or _file_key(d.span.file) != own:
+            continue
+        lsp_diag = ls.to_lsp(d, analysis.text)
+        if not _overlaps(lsp_diag.range, params.range):
+            continue
+        fix_text = ls.text_of(d.fix.span.file, analysis)
+        edit = types.TextEdit(fix_text.range(ls, d.fix.span), d.fix.text)
+        title = d.hint if d.hint and "did you mean" in d.hint else f"Replace with `{d.fix.text}`"
+        change = types.WorkspaceEdit(changes={_file_to_uri(d.fix.span.file): [edit]})
+        kind = types.CodeActionKind.QuickFix
+        out.append(types.CodeAction(title[0].upper() + title[1:], kind, [lsp_diag], edit=change, is_preferred=True))
+    return out
+
+
+@server.command(SHOW_SQL_COMMAND)
+@guarded
+def show_compiled_sql(ls: ModelcServer, uri: str, dialect: str = "") -> str:
+    """The DDL and loads of the model rooted at `uri`, for `dialect` (default: the `modelc.dialect` setting)."""
+    from .api import compile
+
+    analysis = ls.current(uri)
+    if analysis is None:
+        return f"-- {uri} is not open"
+    if analysis.result.model is None:
+        return "-- the model has errors; see the problems list"
+    try:
+        result = compile(analysis.result.model, dialect or ls.dialect)
+    except Exception as exc:  # noqa: BLE001 - e.g. an unknown dialect: say so in the output
+        return f"-- cannot compile: {exc}"
+    problems = "".join(f"-- {d.severity}[{d.code}]: {d.message}\n" for d in result.diagnostics)
+    return problems + result.sql()
+
+
+def serve() -> None:
+    """Run the server on stdin/stdout until the client exits."""
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
+    server.start_io()
