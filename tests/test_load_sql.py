@@ -46,3 +46,13 @@ def test_loads_are_change_proportional():
         for s in api.compile(RETAIL, dialect).statements:
             if s.kind == "load" and s.sql.split()[0] in ("UPDATE", "DELETE"):
                 assert "_mc_" in s.sql, s.sql
+
+
+def test_docs_strategy_table_matches_the_flags():
+    from modelc.loads.strategy import strategy
+
+    doc = (ROOT / "docs" / "dialects.md").read_text(encoding="utf-8")
+    for dialect in DIALECTS:
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {dialect} | "))
+        cell = row.split("|")[2]
+        assert ("MERGE" in cell and "no MERGE" not in cell) == (strategy(dialects.get(dialect)) == "merge"), row
