@@ -52,7 +52,8 @@ def test_docs_strategy_table_matches_the_flags():
     from modelc.loads.strategy import strategy
 
     doc = (ROOT / "docs" / "dialects.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Loads") : doc.index("## Types")]
     for dialect in DIALECTS:
-        row = next(line for line in doc.splitlines() if line.startswith(f"| {dialect} | "))
+        row = next(line for line in section.splitlines() if line.startswith(f"| {dialect} | "))
         cell = row.split("|")[2]
         assert ("MERGE" in cell and "no MERGE" not in cell) == (strategy(dialects.get(dialect)) == "merge"), row
