@@ -125,3 +125,42 @@ def test_show_and_usage_errors(retail, capsys):
     assert main(["show", str(retail), "product"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("product (4 rows)") and "Widget" in out and "9.99" in out
+
+
+def test_adding_a_column_never_reversions(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "items_1.csv").write_text("id,a,b,updated_at\n1,x,p,2024-01-01 00:00:00\n1,y,p,2024-01-02 00:00:00\n")
+    (data / "items_2.csv").write_text("id,a,b,updated_at\n1,y,p,2024-01-02 00:00:00\n2,z,q,2024-01-03 00:00:00\n")
+    (data / "items_3.csv").write_text("id,a,b,updated_at\n1,y,r,2024-01-04 00:00:00\n2,z,q,2024-01-03 00:00:00\n")
+    source = (
+        'source src.items from "data/items_${batch}.csv" {\n  id int not null\n  a string\n  b string\n'
+        "  updated_at timestamp not null\n}\n"
+    )
+    model = tmp_path / "m.dm"
+    model.write_text(
+        "model m\n\n" + source + "\ndimension item from src.items {\n  key id\n  scd2 a\n  changed_by updated_at\n}\n"
+    )
+    assert main(["run", str(model), "--var", "batch=1", "--load-ts", "2024-01-10"]) == 0
+    # The model gains a versioned column: existing versions do not know it yet.
+    model.write_text(
+        "model m\n\n"
+        + source
+        + "\ndimension item from src.items {\n  key id\n  scd2 a, b\n  changed_by updated_at\n}\n"
+    )
+    assert main(["run", str(model), "--var", "batch=2", "--load-ts", "2024-02-10"]) == 0
+    out = capsys.readouterr().out
+    assert "item" in out and "closed" not in out.split("item", 1)[1].splitlines()[0]
+    con = open_database(str(tmp_path / "m.duckdb"))
+    history = con.execute(
+        "SELECT id, a, b, is_current FROM m.item WHERE id IS NOT NULL ORDER BY id, valid_from"
+    ).fetchall()
+    con.close()
+    # no new version for key 1: the first value fills every version that did not know the column
+    assert history == [(1, "x", "p", False), (1, "y", "p", True), (2, "z", "q", True)]
+    # from now on a change of the new column versions as usual
+    assert main(["run", str(model), "--var", "batch=3", "--load-ts", "2024-03-10"]) == 0
+    con = open_database(str(tmp_path / "m.duckdb"))
+    history = con.execute("SELECT id, a, b, is_current FROM m.item WHERE id = 1 ORDER BY valid_from").fetchall()
+    con.close()
+    assert history == [(1, "x", "p", False), (1, "y", "p", False), (1, "y", "r", True)]

@@ -584,7 +584,7 @@ def workspace_symbols(ls: ModelcServer, params: types.WorkspaceSymbolParams) -> 
             if query in name.lower() and name not in seen:
                 seen.add(name)
                 kind = _SYMBOL_KIND.get(e.kind, types.SymbolKind.Class)  # type: ignore[attr-defined]
-                out.append(types.SymbolInformation(name, kind, ls.location(a, file, e.name.span)))  # type: ignore[attr-defined]
+                out.append(types.SymbolInformation(location=ls.location(a, file, e.name.span), name=name, kind=kind))  # type: ignore[attr-defined]
     return out
 
 

@@ -181,6 +181,52 @@ def execute_plan(
     return counts, None
 
 
+METADATA = "_modelc_columns"  # per schema: which columns joined which table after it was created, and when
+
+
+def _existing_columns(con) -> dict[tuple[str, str], set[str]]:
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE table_catalog = ?",
+        [CATALOG],
+    ).fetchall()
+    out: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in rows:
+        out.setdefault((schema, table), set()).add(column)
+    return out
+
+
+def evolve(con, tables, before: dict[tuple[str, str], set[str]], load_ts: dt.datetime) -> dict[str, dict]:
+    """Add the columns a model gained to tables that already existed, and record when (DuckDB).
+
+    Returns, per entity, the columns added since its table was created and when: a load treats a NULL
+    there in an older row as "not known yet" (docs/semantics.md), so adding a column never re-versions.
+    """
+    from . import dialects
+
+    duck = dialects.get(DIALECT)
+    out: dict[str, dict] = {}
+    if not tables.tables:
+        return out
+    schema = _q(tables.tables[0].schema)
+    meta = f"{schema}.{_q(METADATA)}"
+    con.execute(f"CREATE TABLE IF NOT EXISTS {meta} (table_name VARCHAR, column_name VARCHAR, added_at TIMESTAMP)")
+    for spec in tables.tables:
+        existing = before.get((spec.schema, spec.name))
+        if existing is None:
+            continue  # created by this run: every column is there from the start
+        target = exp.table_(spec.name, db=spec.schema, quoted=True).sql(DIALECT)
+        for col in spec.columns:
+            if col.name not in existing:
+                con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(col.name)} {duck.type_sql(col.type)}")
+                con.execute(f"INSERT INTO {meta} VALUES (?, ?, ?)", [spec.name, col.name, load_ts])
+    for table, column, added_at in con.execute(f"SELECT table_name, column_name, MAX(added_at) FROM {meta} "
+                                               "GROUP BY table_name, column_name").fetchall():  # fmt: skip
+        entity = next((t.entity for t in tables.tables if t.name == table), None)
+        if entity is not None:
+            out.setdefault(entity, {})[column] = added_at
+    return out
+
+
 def run(
     model: ir.Model,
     target: str,
@@ -203,9 +249,11 @@ def run(
     locations = {s.name: source_location(s, sources, variables) for s in model.of_kind("source")}
     con = open_database(path)
     try:
+        before = _existing_columns(con)
         for st in compiled.statements:
             if st.kind == "ddl":
                 con.execute(st.sql)
+        added = evolve(con, compiled.plan, before, load_ts)
         results: list[EntityResult] = []
 
         def report(result: EntityResult) -> None:
@@ -226,7 +274,7 @@ def run(
             if isinstance(entity, ir.Source):
                 continue
             started = time.perf_counter()
-            plan = plan_entity(model, name)
+            plan = plan_entity(model, name, added.get(name))
             if plan is None:
                 report(EntityResult(name, entity.kind, skipped="no load for this entity kind yet"))
                 continue

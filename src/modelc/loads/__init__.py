@@ -63,8 +63,10 @@ def bind_load_ts(expression: exp.Expression, value: exp.Expression | None) -> ex
     return expression.transform(swap)
 
 
-def plan_entity(model, name: str) -> LoadPlan | None:
-    """The load plan of one entity, or None for kinds that have no load yet (sources have none)."""
+def plan_entity(model, name: str, added=None) -> LoadPlan | None:
+    """The load plan of one entity, or None for kinds that have no load yet (sources have none).
+
+    `added` maps columns that joined the model after the table was created to when they did."""
     from .. import ir, plan
     from .calendar import plan_calendar
     from .dimension import plan_dimension
@@ -73,7 +75,7 @@ def plan_entity(model, name: str) -> LoadPlan | None:
     entity = model.get(name)
     table = plan.build(model).table(name)
     if isinstance(entity, ir.Dimension):
-        return plan_dimension(entity, model.get(entity.source), model.settings, table)
+        return plan_dimension(entity, model.get(entity.source), model.settings, table, added)
     if isinstance(entity, ir.Fact):
         return plan_fact(entity, model.get(entity.source), model, table)
     if isinstance(entity, ir.Calendar):

@@ -18,6 +18,8 @@ prefixed `_mc_` so they cannot collide with a model's columns.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlglot
@@ -26,7 +28,7 @@ from sqlglot import exp
 from .. import hashing, ir
 from ..plan import CHANGED_AT, IS_DELETED, LOADED_AT, TableSpec
 from . import LOAD_TS, LoadPlan, Step, Upsert
-from .sql import READ, eq_all, lit, ne_any, on, parse, q, qt
+from .sql import READ, lit, ne_any, on, parse, q, qt
 
 MEMBER_VALID_FROM = "0001-01-01 00:00:00"
 
@@ -46,8 +48,18 @@ class Names:
 class DimensionLoad:
     """Builds the plan for one dimension; one instance per dimension, discarded after."""
 
-    def __init__(self, dim: ir.Dimension, source: ir.Source, settings: ir.Settings, table: TableSpec):
+    def __init__(
+        self,
+        dim: ir.Dimension,
+        source: ir.Source,
+        settings: ir.Settings,
+        table: TableSpec,
+        added: Mapping[str, dt.datetime] | None = None,
+    ):
         self.dim, self.source, self.settings = dim, source, settings
+        # Tracked columns that joined the model after the table was created, and when (docs/semantics.md):
+        # a NULL there in a row loaded before is "not known yet", never a change.
+        self.added = {c: ts for c, ts in (added or {}).items() if c in {t.name for t in dim.columns}}
         self.columns = list(table.column_names)
         self.keys = [c.name for c in dim.key]
         self.key_types = {c.name: c.type for c in dim.key}
@@ -71,7 +83,7 @@ class DimensionLoad:
             old=q(f"{tag}_old"),
             changes=q(f"{tag}_changes"),
         )
-        self.unknown = lit(hashing.special_key("unknown", settings.hash))
+        self.unknown_key = lit(hashing.special_key("unknown", settings.hash))
         self.error = lit(hashing.special_key("error", settings.hash))
         self.load_ts = f"CAST(${LOAD_TS} AS TIMESTAMP)"
 
@@ -119,6 +131,22 @@ class DimensionLoad:
         values = [(exp.column(c, table=alias, quoted=True), self._type(c)) for c in self.cols]
         return hashing.hash_key(values, self.settings.hash).sql(READ)
 
+    def unknown(self, alias: str, col: str) -> str | None:
+        """`alias` does not know `col` yet: NULL in a row loaded before the column joined the model."""
+        if col not in self.added:
+            return None
+        since = f"CAST({lit(self.added[col].isoformat(sep=' '))} AS TIMESTAMP)"
+        return f"({alias}.{q(col)} IS NULL AND {alias}.{q(LOADED_AT)} < {since})"
+
+    def eq_known(self, cols: list[str], left: str, stored: str) -> str:
+        """Null-safe equality of `cols`, a column the stored row does not know yet counting as equal."""
+        parts = []
+        for c in cols:
+            eq = f"{left}.{q(c)} IS NOT DISTINCT FROM {stored}.{q(c)}"
+            unknown = self.unknown(stored, c)
+            parts.append(f"({eq} OR {unknown})" if unknown else eq)
+        return " AND ".join(parts) or "TRUE"
+
     def _type(self, name: str) -> ir.Type:
         if name in self.key_types:
             return self.key_types[name]
@@ -165,7 +193,7 @@ class DimensionLoad:
         return (
             f"SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {', '.join(q(k) for k in self.keys)} "
             f"ORDER BY t.{q(order)} DESC) AS _mc_rn FROM {self.n.target} AS t "
-            f"WHERE t.{q(self.sk)} NOT IN ({self.unknown}, {self.error})) AS x WHERE _mc_rn = 1"
+            f"WHERE t.{q(self.sk)} NOT IN ({self.unknown_key}, {self.error})) AS x WHERE _mc_rn = 1"
         )
 
     def stage_classified(self) -> list[Step]:
@@ -183,7 +211,7 @@ class DimensionLoad:
                 # happened later than its data (a snapshot delete); a CDC delete at that very instant
                 # leaves the row unordered against it, so it is not chained (it is checked as old).
                 f"WHEN b._mc_ts = l.{q(CHANGED_AT)} AND NOT b._mc_del AND (({open_latest} AND "
-                f"{eq_all(s2, 'b', 'l')}) OR (NOT ({open_latest}) AND {deleted_at} > l.{q(CHANGED_AT)})) "
+                f"{self.eq_known(s2, 'b', 'l')}) OR (NOT ({open_latest}) AND {deleted_at} > l.{q(CHANGED_AT)})) "
                 "THEN 'chain' "
             )
             # A deleted key reopens no earlier than its deletion: the end of a closed version,
@@ -199,7 +227,7 @@ class DimensionLoad:
         else:
             chain = f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
             # An older row that equals the stored one changes nothing: it is known, not late.
-            same = eq_all(self.by_scd[1] + self.by_scd[3], "b", "l")
+            same = self.eq_known(self.by_scd[1] + self.by_scd[3], "b", "l")
             extra = (
                 f", CASE WHEN l.{q(self.sk)} IS NOT NULL AND {same} THEN 1 ELSE 0 END AS _mc_same, "
                 f"CASE WHEN b._mc_ts = l.{q(CHANGED_AT)} THEN 1 ELSE 0 END AS _mc_at_asof"
@@ -216,7 +244,7 @@ class DimensionLoad:
             old = (
                 f"CREATE TEMPORARY TABLE {self.n.old} AS SELECT {key_cols}, k._mc_ts, k._mc_del, "
                 f"COUNT(v.{q(self.sk)}) AS _mc_open, MAX(CASE WHEN v.{q(self.sk)} IS NOT NULL AND "
-                f"{eq_all(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree "
+                f"{self.eq_known(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree "
                 f"FROM {self.n.classified} AS k LEFT JOIN {self.n.target} AS v ON {on(self.keys, 'v', 'k')} "
                 f"AND v.{q(self.vf)} <= k._mc_ts AND (v.{q(self.vt)} IS NULL OR k._mc_ts < v.{q(self.vt)})"
                 f"{not_deleted} WHERE k._mc_class = 'old' GROUP BY {key_cols}, k._mc_ts, k._mc_del"
@@ -266,7 +294,14 @@ class DimensionLoad:
             state, anchor_eff, anchor_meta = "'open'", f"l.{q(CHANGED_AT)}", "NULL, NULL"
             row_eff, clamped = "c._mc_ts", "0"
         del_state = "'deleted'" if self.tomb else "'closed'"
-        lsel = ", ".join([*(f"l.{k}" for k in keys), *(f"l.{c}" for c in cols), *(f"l.{p}" for p in prevs)])
+        anchor_cols = []
+        for c in self.cols:
+            unknown = self.unknown("l", c)
+            # a value the anchor does not know yet is the key's first incoming one (filled in place)
+            filled = f"CASE WHEN {unknown} THEN f.{q(c)} ELSE l.{q(c)} END AS {q(c)}"
+            anchor_cols.append(filled if unknown else f"l.{q(c)}")
+        lsel = ", ".join([*(f"l.{k}" for k in keys), *anchor_cols, *(f"l.{p}" for p in prevs)])
+        fill_join = f"LEFT JOIN fill AS f ON {on(self.keys, 'l', 'f')} " if self.added else ""
         csel = ", ".join([*(f"c.{k}" for k in keys), *(f"c.{c}" for c in cols), *("NULL" for _ in prevs)])
         skip_deletes = "" if (self.tomb or self.invalidate) else " AND NOT c._mc_del"
         u = (
@@ -275,7 +310,7 @@ class DimensionLoad:
             f"{anchor_meta.split(', ')[1]} AS _mc_vt, l.{q(LOADED_AT)} AS _mc_la, l.{q(CHANGED_AT)} AS _mc_ch, "
             "0 AS _mc_clamped "
             f"FROM lat AS l JOIN (SELECT DISTINCT {part} FROM {self.n.classified} WHERE _mc_class = 'chain') AS ck "
-            f"ON {on(self.keys, 'l', 'ck')} "
+            f"ON {on(self.keys, 'l', 'ck')} {fill_join}"
             f"UNION ALL SELECT {csel}, c._mc_ts, {row_eff}, c._mc_del, 0, "
             f"CASE WHEN c._mc_del THEN {del_state} ELSE 'open' END, NULL, NULL, NULL, NULL, NULL, {clamped} "
             f"FROM {self.n.classified} AS c WHERE c._mc_class = 'chain'{skip_deletes})"
@@ -348,7 +383,16 @@ class DimensionLoad:
             for i, c in enumerate(self.by_scd[3])
         ]
         d3 = f"d3 AS (SELECT d2.*{''.join(', ' + p for p in d3_parts)} FROM d2)"
-        return ", ".join([u, u2, s1, s2, s3, s4, d1, d2, d3])
+        ctes = [u, u2, s1, s2, s3, s4, d1, d2, d3]
+        if self.added:
+            cols_sql = ", ".join(q(c) for c in self.cols)
+            fill = (
+                f"fill AS (SELECT {part}, {cols_sql} FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY {part} "
+                f"ORDER BY _mc_ts) AS _mc_fr FROM {self.n.classified} AS c WHERE c._mc_class = 'chain' "
+                f"AND NOT c._mc_del) AS x WHERE _mc_fr = 1)"
+            )
+            ctes.insert(0, fill)
+        return ", ".join(ctes)
 
     def _image_values(self, dv: str) -> list[str]:
         """Tracked values (and scd3 previous values) of a version image, from data row `dv`."""
@@ -427,23 +471,49 @@ class DimensionLoad:
             f"WHERE i._mc_is_anchor = 1 AND {changed}"
         )
         selects = [new, anchor]
-        if self.by_scd[1] and self.dim.history.scd1_scope == "all":
-            s1 = self.by_scd[1]
-            s1vals = ", ".join(
-                f"k1.{q('_mc_s1_' + c)}" if c in s1 else f"t.{q(c)}" for c in values_names(self.tracked, self.prev)
-            )
-            tail = f", t.{q(IS_DELETED)}" if self.tomb else ""
-            selects.append(
-                f"SELECT t.{q(self.sk)}, {', '.join('t.' + k for k in keys)}, {s1vals}, t.{q(self.vf)}, "
-                f"t.{q(self.vt)}, t.{q(self.ic)}{tail}, t.{q(CHANGED_AT)}, t.{q(LOADED_AT)}, {lts}, 'update', 0 "
-                f"FROM {self.n.target} AS t JOIN (SELECT DISTINCT {part_k(keys)}, "
-                f"{', '.join(q('_mc_s1_' + c) for c in s1)} FROM d3) AS k1 ON {on(self.keys, 't', 'k1')} "
-                f"LEFT JOIN lat AS l ON l.{q(self.sk)} = t.{q(self.sk)} WHERE l.{q(self.sk)} IS NULL "
-                f"AND {ne_any([(f'k1.{q(s1_name(c))}', f't.{q(c)}') for c in s1])}"
-            )
+        older = self._older_versions(keys)
+        if older:
+            selects.append(older)
         if (self.invalidate or self.tomb) and not self.cdc:
             selects += self._snapshot_deletes(values)
         return " UNION ALL ".join(selects)
+
+    def _older_versions(self, keys: list[str]) -> str | None:
+        """Stored versions before the latest, updated in place: scd1 under `scd1_scope all`, and columns
+        they do not know yet (the key's first incoming value)."""
+        lts = self.load_ts
+        s1 = self.by_scd[1] if self.dim.history.scd1_scope == "all" else []
+        filled = [c for c in self.cols if c in self.added]
+        if not s1 and not filled:
+            return None
+        exprs, changed = [], []
+        for v in values_names(self.tracked, self.prev):
+            if v in s1:
+                expr = f"k1.{q(s1_name(v))}"
+            elif v in filled:
+                expr = f"CASE WHEN {self.unknown('t', v)} THEN f.{q(v)} ELSE t.{q(v)} END"
+            else:
+                expr = f"t.{q(v)}"
+            exprs.append(expr)
+            if expr != f"t.{q(v)}":
+                changed.append((expr, f"t.{q(v)}"))
+        joins = ""
+        if s1:
+            joins += (
+                f"JOIN (SELECT DISTINCT {part_k(keys)}, {', '.join(q(s1_name(c)) for c in s1)} FROM d3) AS k1 "
+                f"ON {on(self.keys, 't', 'k1')} "
+            )
+        if filled:
+            # only keys this batch touches: `fill` has their first incoming values
+            joins += f"{'LEFT ' if s1 else ''}JOIN fill AS f ON {on(self.keys, 't', 'f')} "
+        tail = f", t.{q(IS_DELETED)}" if self.tomb else ""
+        return (
+            f"SELECT t.{q(self.sk)}, {', '.join('t.' + k for k in keys)}, {', '.join(exprs)}, t.{q(self.vf)}, "
+            f"t.{q(self.vt)}, t.{q(self.ic)}{tail}, t.{q(CHANGED_AT)}, t.{q(LOADED_AT)}, {lts}, 'update', 0 "
+            f"FROM {self.n.target} AS t {joins}LEFT JOIN lat AS l ON l.{q(self.sk)} = t.{q(self.sk)} "
+            f"WHERE l.{q(self.sk)} IS NULL AND t.{q(self.sk)} NOT IN ({self.unknown_key}, {self.error}) "
+            f"AND {ne_any(changed)}"
+        )
 
     def _snapshot_deletes(self, values: list[str]) -> list[str]:
         lts = self.load_ts
@@ -494,7 +564,7 @@ class DimensionLoad:
     def members(self) -> list[Step]:
         cols = self.table_columns()
         steps = []
-        for key in (self.unknown, self.error):
+        for key in (self.unknown_key, self.error):
             values = []
             for c in cols:
                 if c == self.sk:
@@ -575,5 +645,11 @@ def part_k(keys: list[str]) -> str:
     return ", ".join(keys)
 
 
-def plan_dimension(dim: ir.Dimension, source: ir.Source, settings: ir.Settings, table: TableSpec) -> LoadPlan:
-    return DimensionLoad(dim, source, settings, table).plan()
+def plan_dimension(
+    dim: ir.Dimension,
+    source: ir.Source,
+    settings: ir.Settings,
+    table: TableSpec,
+    added: Mapping[str, dt.datetime] | None = None,
+) -> LoadPlan:
+    return DimensionLoad(dim, source, settings, table, added).plan()
