@@ -665,6 +665,10 @@ LEFT JOIN lat AS l
   ON l.customer_key = t.customer_key
 WHERE
   l.customer_key IS NULL
+  AND NOT t.customer_key IN (
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  )
   AND (
     k1._mc_s1_name IS DISTINCT FROM t."name"
     OR k1._mc_s1_email IS DISTINCT FROM t.email
