@@ -88,7 +88,7 @@ def test_data_tests_pass_then_fail(retail, capsys):
     assert run(retail, 1, "2024-01-10", capsys)[0] == 0
     assert main(["test", str(retail)]) == 0
     out = capsys.readouterr().out
-    assert "13 passed, 0 failed" in out
+    assert "data tests: 13 passed, 0 failed" in out
     con = open_database(str(retail.parent / "retail.duckdb"))
     con.execute("UPDATE retail.order_line SET quantity = 5000 WHERE order_id = 1002")
     con.close()

@@ -266,8 +266,8 @@ def cmd_run(args) -> int:
     return EXIT_OK if result.ok else EXIT_DIAGNOSTICS
 
 
-def cmd_test(args) -> int:
-    """Run the model's data tests against a loaded target."""
+def _against_target(args, action) -> int:
+    """Load the model, find its target, and run `action(model, target) -> exit code` on it."""
     from . import runtime
 
     loaded = _load(args.file)
@@ -275,52 +275,43 @@ def cmd_test(args) -> int:
         return EXIT_USAGE
     if not loaded.ok:
         return EXIT_DIAGNOSTICS
-    target = args.target or runtime.default_target(args.file, loaded.model)
     try:
-        results = runtime.run_tests(loaded.model, target)
+        return action(loaded.model, args.target or runtime.default_target(args.file, loaded.model))
     except runtime.RunError as exc:
         print(f"modelc: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    failed = 0
-    for r in results:
-        if r.failures == 0:
-            print(f"PASS  {r.entity}: {r.name}")
-            continue
-        failed += 1
-        print(f"FAIL  {r.entity}: {r.name} ({r.failures} failing rows)")
-        for row in r.rows:
-            print("        " + ", ".join("NULL" if v is None else str(v) for v in row))
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return EXIT_DIAGNOSTICS if failed else EXIT_OK
+
+
+def cmd_test(args) -> int:
+    """Run the model's data tests against a loaded target."""
+    from . import runtime
+
+    def test(model, target) -> int:
+        results = runtime.run_tests(model, target)
+        failed = 0
+        for r in results:
+            if r.failures == 0:
+                print(f"PASS  {r.entity}: {r.name}")
+                continue
+            failed += 1
+            print(f"FAIL  {r.entity}: {r.name} ({r.failures} failing rows)")
+            for row in r.rows:
+                print("        " + ", ".join("NULL" if v is None else str(v) for v in row))
+        print(f"data tests: {len(results) - failed} passed, {failed} failed")
+        return EXIT_DIAGNOSTICS if failed else EXIT_OK
+
+    return _against_target(args, test)
 
 
 def cmd_show(args) -> int:
     """Print the loaded tables compactly."""
     from . import runtime
 
-    loaded = _load(args.file)
-    if loaded is None:
-        return EXIT_USAGE
-    if not loaded.ok:
-        return EXIT_DIAGNOSTICS
-    target = args.target or runtime.default_target(args.file, loaded.model)
-    try:
-        print(runtime.show(loaded.model, target, args.entities, args.limit), end="")
-    except runtime.RunError as exc:
-        print(f"modelc: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
+    def show(model, target) -> int:
+        print(runtime.show(model, target, args.entities, args.limit), end="")
+        return EXIT_OK
 
-
-def cmd_lsp(args) -> int:
-    """Serve the language server protocol on stdin/stdout (needs the `lsp` extra: pygls)."""
-    try:
-        from .lsp import serve
-    except ImportError as exc:
-        print(f"modelc: the language server needs pygls (pip install 'modelc[lsp]'): {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    serve()
-    return EXIT_OK
+    return _against_target(args, show)
 
 
 def build_parser() -> argparse.ArgumentParser:
