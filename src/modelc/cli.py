@@ -314,6 +314,17 @@ def cmd_show(args) -> int:
     return _against_target(args, show)
 
 
+def cmd_lsp(args) -> int:
+    """Serve the language server protocol on stdin/stdout (needs the `lsp` extra: pygls)."""
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        print(f"modelc: the language server needs pygls (pip install 'modelc[lsp]'): {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    serve()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="modelc", description="Compile warehouse models (.dm) to SQL.")
     p.add_argument("--version", action="version", version=f"modelc {__version__}")
