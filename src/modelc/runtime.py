@@ -161,7 +161,7 @@ def execute_plan(
 
     control("BEGIN TRANSACTION")
     try:
-        for r in render_plan(plan, dialects.get(dialect), exp.cast(ts, exp.DataType.build("timestamp"))):
+        for r in render_plan(plan, dialects.get(dialect), exp.cast(ts, exp.DataType.build("timestamp")), pretty=False):
             step = r.step
             cursor = con.execute(r.sql) or con
             if step.kind == "check":

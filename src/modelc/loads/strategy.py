@@ -71,12 +71,15 @@ def upsert_statements(u: Upsert, dialect: Dialect) -> list[exp.Expression]:
 logging.getLogger("sqlglot").addFilter(lambda record: "NULLS LAST" not in record.getMessage())
 
 
-def render_plan(plan: LoadPlan, dialect: Dialect, load_ts: exp.Expression | None = None) -> list[Rendered]:
-    """The plan's statements in `dialect`, in order, with the load timestamp bound."""
+def render_plan(
+    plan: LoadPlan, dialect: Dialect, load_ts: exp.Expression | None = None, pretty: bool = True
+) -> list[Rendered]:
+    """The plan's statements in `dialect`, in order, with the load timestamp bound (pretty for people,
+    compact for the runtime)."""
     out = []
     for step in plan.steps:
         expressions = upsert_statements(step.upsert, dialect) if step.upsert else [step.expression]
         for e in expressions:
             named = dialect.with_names(bind_load_ts(e, load_ts))
-            out.append(Rendered(step, named.sql(dialect=dialect.sqlglot_name, pretty=True), named))
+            out.append(Rendered(step, named.sql(dialect=dialect.sqlglot_name, pretty=pretty), named))
     return out
