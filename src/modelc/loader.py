@@ -8,6 +8,7 @@ language server wants every diagnostic of a half-written model; only `model` is 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,21 +42,24 @@ def load_file(path: str | os.PathLike[str]) -> LoadResult:
     return _load(file, data)
 
 
-def load_text(text: str, file: str = "<string>") -> LoadResult:
-    """Load a model from `text`; its imports are read relative to `file`'s directory."""
-    return _load(file, text)
+def load_text(text: str, file: str = "<string>", overlay: Mapping[str, str] | None = None) -> LoadResult:
+    """Load a model from `text`; its imports are read relative to `file`'s directory.
+
+    `overlay` maps `file_key(path)` to text to use instead of the file on disk (an editor's unsaved
+    buffers, for the language server)."""
+    return _load(file, text, overlay or {})
 
 
-def _key(file: str) -> str:
+def file_key(file: str) -> str:
     """Identity of a file, so that two spellings of one path are read once."""
     return os.path.normcase(os.path.realpath(file))
 
 
-def _load(root: str, source: str | bytes) -> LoadResult:
+def _load(root: str, source: str | bytes, overlay: Mapping[str, str] | None = None) -> LoadResult:
     diags: list[Diagnostic] = []
     texts: dict[str, str] = {}
     modules: dict[str, ast.Module] = {}
-    seen = {_key(root)}
+    seen = {file_key(root)}
     stack: list[tuple[str, str | bytes]] = [(root, source)]
     while stack:  # depth first, in import order: the order entities are declared in
         file, data = stack.pop()
@@ -68,11 +72,12 @@ def _load(root: str, source: str | bytes) -> LoadResult:
                 diags.append(error("E212", "empty import path", imp.span))
                 continue
             target = os.path.normpath(os.path.join(os.path.dirname(file), imp.path.value))
-            if _key(target) in seen:  # read already, or on the way: an import cycle is fine
+            if file_key(target) in seen:  # read already, or on the way: an import cycle is fine
                 continue
-            content = _read_import(target, imp, diags)
+            buffered = (overlay or {}).get(file_key(target))
+            content = buffered.encode("utf-8") if buffered is not None else _read_import(target, imp, diags)
             if content is not None:
-                seen.add(_key(target))
+                seen.add(file_key(target))
                 found.append((target, content))
         stack.extend(reversed(found))
     model, semantic = analyze(list(modules.values()))

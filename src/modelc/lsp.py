@@ -11,15 +11,15 @@ default) from 0; the workspace's position codec converts.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
 import inspect
 import itertools
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls import uris
@@ -30,6 +30,9 @@ from . import __version__, ast, loader
 from .diagnostics import Diagnostic, Severity
 from .loader import LoadResult, load_text
 from .parser import TOP_KEYWORDS, lark_parser, parse
+
+if TYPE_CHECKING:
+    from .api import CompileResult
 
 log = logging.getLogger("modelc.lsp")
 
@@ -60,30 +63,20 @@ Key = tuple[str, ...]  # ("entity", name) or ("column", source, column)
 # ---- file identity and imports from open buffers ------------------------------------------------
 
 
-def _file_key(file: str) -> str:
-    return os.path.normcase(os.path.realpath(file)) if "://" not in file else file
+# called per name occurrence on every lookup: spare the file system
+_file_key = functools.lru_cache(maxsize=4096)(loader.file_key)
 
 
 def _uri_to_file(uri: str) -> str:
-    return uris.to_fs_path(uri) or uri
-
-
-def _file_to_uri(file: str) -> str:
-    return file if "://" in file else (uris.from_fs_path(file) or file)
+    return uris.to_fs_path(uri) or uri  # an `untitled:` document keeps its URI as its file name
 
 
 _OPEN_TEXTS: dict[str, str] = {}  # file key -> editor text of each open document
-_disk_read_import = loader._read_import
+_OPEN_URIS: dict[str, str] = {}  # file key -> the URI the client opened it by (its spelling, or `untitled:`)
 
 
-def _read_import(target: str, imp: ast.Import, diags: list[Diagnostic]) -> bytes | None:
-    text = _OPEN_TEXTS.get(_file_key(target))
-    return text.encode("utf-8") if text is not None else _disk_read_import(target, imp, diags)
-
-
-# The loader reads imports from disk; the server process swaps in a reader that prefers open buffers,
-# so that files importing an edited (unsaved) file are analysed against what the user sees.
-loader._read_import = _read_import
+def _file_to_uri(file: str) -> str:
+    return _OPEN_URIS.get(_file_key(file)) or uris.from_fs_path(file) or file
 
 
 # ---- positions --------------------------------------------------------------------------------
@@ -239,7 +232,7 @@ class Analysis:
     text: _Text
     result: LoadResult
     index: Index
-    sql: dict[str, Any] = field(default_factory=dict)  # dialect -> CompileResult or error message
+    sql: dict[str, CompileResult | str] = field(default_factory=dict)  # dialect -> DDL, or why there is none
 
 
 class ModelcServer(LanguageServer):
@@ -247,6 +240,7 @@ class ModelcServer(LanguageServer):
         super().__init__("modelc", __version__)
         self.analyses: dict[str, Analysis] = {}  # uri -> latest analysis
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.imported: dict[str, dict[str, list[types.Diagnostic]]] = {}  # closed file -> root -> diagnostics
         self.dialect = "duckdb"
 
     # -- analysis
@@ -254,25 +248,59 @@ class ModelcServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         file = _uri_to_file(uri)
         _OPEN_TEXTS[_file_key(file)] = doc.source
-        result = load_text(doc.source, file)
+        _OPEN_URIS[_file_key(file)] = uri
+        # imports are read from open buffers first: importers see what the user sees, saved or not
+        result = load_text(doc.source, file, overlay=_OPEN_TEXTS)
         analysis = Analysis(file, _Text(doc.source.removeprefix("\ufeff")), result, build_index(result))
         self.analyses[uri] = analysis
         self.publish(uri, analysis)
-        if cascade:  # files importing this one, directly or not (their modules include it)
-            key = _file_key(file)
-            for other, a in list(self.analyses.items()):
-                if other != uri and any(_file_key(f) == key for f in a.result.modules):
-                    self.analyse(other, cascade=False)
+        if cascade:
+            self.analyse_importers(uri, file)
         return analysis
+
+    def analyse_importers(self, uri: str, file: str) -> None:
+        """Re-analyse the open files importing `file`, directly or not (their modules include it)."""
+        key = _file_key(file)
+        for other, a in list(self.analyses.items()):
+            if other != uri and any(_file_key(f) == key for f in a.result.modules):
+                self.analyse(other, cascade=False)
 
     def publish(self, uri: str, analysis: Analysis) -> None:
         own = _file_key(analysis.file)
-        diags = [
-            self.to_lsp(d, analysis.text)
-            for d in analysis.result.diagnostics
-            if _file_key(d.span.file) == own or d.span.file == ast.NO_SPAN.file
-        ]
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+        by_file: dict[str, list[Diagnostic]] = {}
+        for d in analysis.result.diagnostics:
+            by_file.setdefault(own if d.span.file == ast.NO_SPAN.file else _file_key(d.span.file), []).append(d)
+        mine = [self.to_lsp(d, analysis.text) for d in by_file.pop(own, [])]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=mine))
+        files = {_file_key(f): f for f in analysis.result.modules}
+        imported = {
+            _file_to_uri(files[k]): [self.to_lsp(d, _Text(analysis.result.texts.get(files[k], ""))) for d in ds]
+            for k, ds in by_file.items()
+            if k in files
+        }
+        self.publish_imported(uri, imported)
+
+    def publish_imported(self, root: str, found: dict[str, list[types.Diagnostic]]) -> None:
+        """Publish the diagnostics `root`'s analysis found in imported files that are not open themselves.
+
+        A file imported by several open roots shows the union; a root's closing or fixing clears its share."""
+        touched = {u for u, by_root in self.imported.items() if by_root.pop(root, None) is not None}
+        for u, diags in found.items():
+            if not self._is_open(u):  # an open file publishes its own analysis
+                self.imported.setdefault(u, {})[root] = diags
+                touched.add(u)
+        for u in touched:
+            if self._is_open(u):
+                continue
+            merged: dict[tuple, types.Diagnostic] = {}
+            for diags in self.imported.get(u, {}).values():
+                for d in diags:
+                    merged.setdefault((d.range.start.line, d.range.start.character, d.code, d.message), d)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=u, diagnostics=list(merged.values()))
+            )
+            if not self.imported.get(u):
+                self.imported.pop(u, None)
 
     def to_lsp(self, d: Diagnostic, text: _Text) -> types.Diagnostic:
         message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
@@ -286,7 +314,7 @@ class ModelcServer(LanguageServer):
     def _debounced(self, uri: str) -> None:
         self.pending.pop(uri, None)
         try:
-            if uri in self.analyses:  # not closed meanwhile
+            if self._is_open(uri):  # not closed meanwhile
                 self.analyse(uri)
         except Exception:  # noqa: BLE001 - a timer callback has no caller to report to
             self.report_internal_error("analysis")
@@ -302,6 +330,10 @@ class ModelcServer(LanguageServer):
 
     # -- lookups shared by the features
     def current(self, uri: str) -> Analysis | None:
+        """The analysis of the text as it is now: a request during the debounce delay runs it at once."""
+        if (pending := self.pending.pop(uri, None)) is not None:
+            pending.cancel()
+            return self.analyse(uri)
         return self.analyses.get(uri) or (self.analyse(uri, cascade=False) if self._is_open(uri) else None)
 
     def _is_open(self, uri: str) -> bool:
@@ -335,7 +367,7 @@ class ModelcServer(LanguageServer):
     def location(self, analysis: Analysis, file: str, span: ast.Span) -> types.Location:
         return types.Location(_file_to_uri(file), self.text_of(file, analysis).range(self, span))
 
-    def compiled(self, analysis: Analysis, dialect: str) -> Any:
+    def compiled(self, analysis: Analysis, dialect: str) -> CompileResult | str:
         """The model compiled for `dialect` (DDL only), or a message saying why there is none."""
         if dialect not in analysis.sql:
             if analysis.result.model is None:
@@ -431,8 +463,12 @@ def did_close(ls: ModelcServer, params: types.DidCloseTextDocumentParams) -> Non
     if (pending := ls.pending.pop(uri, None)) is not None:
         pending.cancel()
     ls.analyses.pop(uri, None)
-    _OPEN_TEXTS.pop(_file_key(_uri_to_file(uri)), None)
+    file = _uri_to_file(uri)
+    _OPEN_TEXTS.pop(_file_key(file), None)
+    _OPEN_URIS.pop(_file_key(file), None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    ls.publish_imported(uri, {})  # withdraw what this root reported in its imports
+    ls.analyse_importers(uri, file)  # they now read the file from disk, unsaved edits gone
 
 
 # ---- formatting --------------------------------------------------------------------------------------
@@ -470,6 +506,28 @@ def _type_text(t: ast.TypeRef) -> str:
     return t.name.value + (f"({', '.join(map(str, t.params))})" if t.params else "")
 
 
+def _options_text(entity: ast.Node) -> str:
+    """The entity's key, grain, SCD and one-value options, one per line, as written."""
+
+    def names(ns: tuple[ast.Name, ...]) -> str:
+        return ", ".join(n.value for n in ns)
+
+    out = []
+    for item in getattr(entity, "items", ()):
+        match item:
+            case ast.Key() | ast.Grain():
+                out.append(f"{'key' if isinstance(item, ast.Key) else 'grain'} {names(item.columns)}")
+            case ast.Scd():
+                out.append(f"scd{item.kind} " + ", ".join(c.name.value for c in item.columns))
+            case ast.Option():
+                out.append(f"{item.key} {item.value.text}")
+            case ast.Deletes():
+                out.append(f"deletes {item.mode.value}")
+            case ast.Incremental():
+                out.append(f"incremental on {item.column.value}")
+    return "\n".join(f"- `{line}`" for line in out)
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded
 def hover(ls: ModelcServer, params: types.HoverParams) -> types.Hover | None:
@@ -499,6 +557,7 @@ def hover(ls: ModelcServer, params: types.HoverParams) -> types.Hover | None:
             cols = idx.columns.get(name, {}).values()
             parts.append("\n".join(f"- `{c.name.value}` `{_type_text(c.type)}`" for c in cols))
         else:
+            parts.append(_options_text(e))
             compiled = ls.compiled(analysis, ls.dialect)
             if isinstance(compiled, str):
                 parts.append(f"*{compiled}*")
@@ -632,14 +691,20 @@ def completions(text: str, offset: int, index: Index) -> list[types.CompletionIt
     ]
     if "NAME" not in accepts:
         return items
-    last = tokens[-1].value if tokens else None
+    # `from crm.|`: the qualifier typed so far; offer the rest of the names it starts (`customers`).
+    k, qualifier = len(tokens), ""
+    while k >= 2 and tokens[k - 1].value == "." and tokens[k - 2].type in ("NAME", "QUOTED_NAME"):
+        qualifier = _unquote(tokens[k - 2]) + "." + qualifier
+        k -= 2
+    last = tokens[k - 1].value if k else None
     if last in _ENTITY_AFTER:
         kinds = _ENTITY_AFTER[last]
         if tokens[0].value in ("pit", "bridge") and last == "of":
             kinds = ("hub",)
         for name, (_, e) in index.entities.items():
-            if kinds is None or e.kind in kinds:  # type: ignore[attr-defined]
-                items.append(types.CompletionItem(name, kind=types.CompletionItemKind.Class, detail=e.kind))  # type: ignore[attr-defined]
+            if (kinds is None or e.kind in kinds) and name.startswith(qualifier):  # type: ignore[attr-defined]
+                label = name[len(qualifier) :]
+                items.append(types.CompletionItem(label, kind=types.CompletionItemKind.Class, detail=e.kind))  # type: ignore[attr-defined]
         return items
     if not any(t.type == "LBRACE" for t in tokens):
         return items
@@ -671,7 +736,7 @@ def _header_sources(tokens: list[Any]) -> list[str]:
     return [".".join(p) for p in out if p]
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[">", " ", "."]))
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[">", "."]))
 @guarded
 def completion(ls: ModelcServer, params: types.CompletionParams) -> types.CompletionList | None:
     uri = params.text_document.uri
@@ -680,6 +745,73 @@ def completion(ls: ModelcServer, params: types.CompletionParams) -> types.Comple
     index = analysis.index if analysis else Index()
     text = _Text(source)
     return types.CompletionList(is_incomplete=False, items=completions(source, text.offset(ls, params.position), index))
+
+
+# ---- semantic tokens --------------------------------------------------------------------------------
+
+TOKEN_TYPES = ["keyword", "type", "class", "property", "variable", "string", "comment", "number", "operator"]
+TOKEN_MODIFIERS = ["declaration", "documentation"]
+_LEXEME = re.compile(
+    r'(?P<comment>#[^\n]*)|(?P<string>"(?:[^"\\\n]|\\.)*"?)|(?P<name>`[^`\n]*`?|(?!\d)\w+)'
+    r"|(?P<number>-?\d[\d:.TZ+-]*)|(?P<operator>->|\.\.|=)"
+)
+
+
+def semantic_tokens(analysis: Analysis, ls: LanguageServer) -> list[int]:
+    """LSP's relative encoding of every lexeme: the tree decides what a word is, so `key key` colours right."""
+    from .parser import _terminals
+
+    keywords = {v for v in _terminals()[0].values() if v.isidentifier()}
+    own = _file_key(analysis.file)
+    module = next((m for f, m in analysis.result.modules.items() if _file_key(f) == own), None)
+    occ_kind = {
+        o.span.start: "class" if o.key[0] == "entity" else "property"
+        for o in analysis.index.occurrences
+        if _file_key(o.file) == own
+    }
+    decl_starts = {o.span.start for o in analysis.index.occurrences if o.decl and _file_key(o.file) == own}
+    names: dict[int, str] = {}  # start offset of a word -> token type, from the tree
+    decls: set[int] = set()
+    for node in module.walk() if module else ():
+        if isinstance(node, ast.TypeRef):
+            names[node.name.span.start] = "type"
+        elif isinstance(node, ast.QName):  # walked before its parts: each part gets the whole name's kind
+            for part in node.parts:
+                names[part.span.start] = occ_kind.get(node.span.start, "variable")
+                if node.span.start in decl_starts:
+                    decls.add(part.span.start)
+        elif isinstance(node, ast.Name | ast.Literal) and node.span.start not in names:
+            if isinstance(node, ast.Name) or node.kind == "name":
+                names[node.span.start] = occ_kind.get(node.span.start, "variable")
+                if node.span.start in decl_starts:
+                    decls.add(node.span.start)
+    text, out = analysis.text, []
+    prev_line = prev_char = 0
+    for m in _LEXEME.finditer(text.text):
+        kind, start = m.lastgroup or "", m.start()
+        mods = 0
+        if kind == "name":
+            kind = names.get(start) or ("keyword" if m.group() in keywords else "variable")
+            mods = 1 if start in decls else 0
+        elif kind == "comment" and m.group().startswith("##"):
+            mods = 2
+        line = bisect.bisect_right(text.starts, start) - 1
+        begin = text.position(ls, line, start - text.starts[line])
+        length = text.position(ls, line, m.end() - text.starts[line]).character - begin.character
+        delta_char = begin.character - prev_char if line == prev_line else begin.character
+        out += [line - prev_line, delta_char, length, TOKEN_TYPES.index(kind), mods]
+        prev_line, prev_char = line, begin.character
+    return out
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+    types.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS),
+)
+@guarded
+def semantic_tokens_full(ls: ModelcServer, params: types.SemanticTokensParams) -> types.SemanticTokens | None:
+    analysis = ls.current(params.text_document.uri)
+    return types.SemanticTokens(data=semantic_tokens(analysis, ls)) if analysis else None
 
 
 # ---- code actions and commands --------------------------------------------------------------------
