@@ -215,7 +215,7 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str] | None:
     return out
 
 
-_COUNTERS = ("staged", "inserted", "updated", "closed", "rekeyed", "rejected", "late", "unresolved", "duplicates")
+_COUNTERS = ("staged", "inserted", "updated", "closed", "rekeyed", "rejected", "late", "unresolved", "skipped", "duplicates")
 
 
 def _entity_line(e) -> str:

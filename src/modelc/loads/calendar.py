@@ -30,7 +30,8 @@ def plan_calendar(cal: ir.Calendar, settings: ir.Settings) -> LoadPlan:
     quarter = "CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END"
     month_name = "CASE " + " ".join(f"WHEN m = {i} THEN {lit(name)}" for i, name in enumerate(MONTHS, 1)) + " END"
     # ISO day of week counted from a known Monday (1900-01-01), so it needs no locale or week-start setting.
-    dow = "(DATE_DIFF('day', CAST('1900-01-01' AS DATE), d) % 7) + 1"
+    # (a double modulo: `%` keeps the sign, and days before 1900 count backwards)
+    dow = "((DATE_DIFF('day', CAST('1900-01-01' AS DATE), d) % 7) + 7) % 7 + 1"
     missing = (
         f"SELECT y * 10000 + m * 100 + CAST(DAY(d) AS INT), d, y, {quarter}, m, {month_name}, "
         f"CAST(WEEKOFYEAR(d) AS INT), dow, dow >= 6 FROM ("

@@ -77,9 +77,15 @@ class FactLoad:
     def fact_duplicates(self) -> str:
         return getattr(self.fact, "duplicates", "error")
 
-    def _resolve(self, alias: str) -> tuple[list[str], str]:
-        """(key expression per reference, joins) resolving the references of rows aliased `alias`."""
+    def _resolve(self, alias: str, rows: str) -> tuple[list[str], str]:
+        """(key expression per reference, joins) resolving the references of `rows` aliased `alias`.
+
+        Versioned dimensions: with `at t`, the version with the greatest valid_from <= t (the one valid
+        then, or the last one before a deletion gap), else the key's first version (its history starts
+        later); without `at`, the key's latest version. Not found: the unknown member."""
         keys, joins = [], []
+        members = f"({self.unknown}, {lit(hashing.special_key('error', self.settings.hash))})"
+        grain = ", ".join(f"x.{q(g)}" for g in self.grain)
         for i, ref in enumerate(self.fact.references):
             dim = self.model.get(ref.dimension)
             r, f = f"_mc_r{i}", f"_mc_f{i}"
@@ -91,39 +97,45 @@ class FactLoad:
             assert isinstance(dim, ir.Dimension)
             table = qt(self.settings.schema, dim.name)
             sk = q(f"{dim.name}_key")
-            match = " AND ".join(f"{r}.{q(k.name)} = {alias}.{q(c)}" for k, c in zip(dim.key, ref.columns, strict=True))
+            pairs = list(zip(dim.key, ref.columns, strict=True))
+            key_list = ", ".join(q(k.name) for k in dim.key)
             h = dim.history
             if not dim.versioned:
+                match = " AND ".join(f"{r}.{q(k.name)} = {alias}.{q(c)}" for k, c in pairs)
                 joins.append(f"LEFT JOIN {table} AS {r} ON {match}")
                 keys.append(f"COALESCE({r}.{sk}, {self.unknown})")
-            elif ref.at is None:
-                joins.append(f"LEFT JOIN {table} AS {r} ON {match} AND {r}.{q(h.is_current)}")
-                keys.append(f"COALESCE({r}.{sk}, {self.unknown})")
-            else:
-                t = f"CAST({alias}.{q(ref.at)} AS TIMESTAMP)"
-                joins.append(
-                    f"LEFT JOIN {table} AS {r} ON {match} AND {r}.{q(h.valid_from)} <= {t} "
-                    f"AND ({r}.{q(h.valid_to)} IS NULL OR {t} < {r}.{q(h.valid_to)})"
-                )
-                # before the key's first version: the member existed, its history starts later
-                key_list = ", ".join(q(k.name) for k in dim.key)
-                first = (
-                    f"(SELECT * FROM (SELECT {key_list}, {q(h.valid_from)} AS _mc_vf, {sk} AS _mc_sk, ROW_NUMBER() "
-                    f"OVER (PARTITION BY {key_list} ORDER BY {q(h.valid_from)}) AS _mc_rn FROM {table} "
-                    f"WHERE {sk} NOT IN ({self.unknown}, {lit(hashing.special_key('error', self.settings.hash))})) "
-                    f"AS x WHERE _mc_rn = 1)"
-                )
-                fmatch = " AND ".join(
-                    f"{f}.{q(k.name)} = {alias}.{q(c)}" for k, c in zip(dim.key, ref.columns, strict=True)
-                )
-                joins.append(f"LEFT JOIN {first} AS {f} ON {fmatch}")
-                keys.append(f"COALESCE({r}.{sk}, CASE WHEN {t} < {f}._mc_vf THEN {f}._mc_sk END, {self.unknown})")
+                continue
+            ranked = (
+                f"(SELECT * FROM (SELECT {key_list}, {q(h.valid_from)} AS _mc_vf, {sk} AS _mc_sk, ROW_NUMBER() "
+                f"OVER (PARTITION BY {key_list} ORDER BY {q(h.valid_from)} {{order}}) AS _mc_rn FROM {table} "
+                f"WHERE {sk} NOT IN {members}) AS x WHERE _mc_rn = 1)"
+            )
+            fmatch = " AND ".join(f"{f}.{q(k.name)} = {alias}.{q(c)}" for k, c in pairs)
+            if ref.at is None:
+                joins.append(f"LEFT JOIN {ranked.format(order='DESC')} AS {f} ON {fmatch}")
+                keys.append(f"COALESCE({f}._mc_sk, {self.unknown})")
+                continue
+            t = f"CAST(x.{q(ref.at)} AS TIMESTAMP)"
+            match = " AND ".join(f"d.{q(k.name)} = x.{q(c)}" for k, c in pairs)
+            best = (
+                f"(SELECT * FROM (SELECT {grain}, d.{sk} AS _mc_sk, ROW_NUMBER() OVER (PARTITION BY {grain} "
+                f"ORDER BY d.{q(h.valid_from)} DESC) AS _mc_rn FROM {rows} AS x JOIN {table} AS d ON {match} "
+                f"AND d.{q(h.valid_from)} <= {t} WHERE d.{sk} NOT IN {members}) AS y WHERE _mc_rn = 1)"
+            )
+            joins.append(f"LEFT JOIN {best} AS {r} ON {on(self.grain, r, alias)}")
+            joins.append(f"LEFT JOIN {ranked.format(order='ASC')} AS {f} ON {fmatch}")
+            at = f"CAST({alias}.{q(ref.at)} AS TIMESTAMP)"
+            keys.append(f"COALESCE({r}._mc_sk, CASE WHEN {at} < {f}._mc_vf THEN {f}._mc_sk END, {self.unknown})")
         return keys, " ".join(joins)
+
+    def _unknown_of(self, role_key: str) -> str:
+        """The unknown member's key for a reference: 0 for a calendar, the zero hash for a dimension."""
+        return "0" if self._is_calendar(role_key) else self.unknown
 
     def stage_changes(self) -> list[Step]:
         lts = self.load_ts
         data = ", ".join(f"b.{q(c)}" for c in self.data)
-        keys, joins = self._resolve("b")
+        keys, joins = self._resolve("b", self.batch)
         named = "".join(f", {k} AS {q(n)}" for k, n in zip(keys, self.role_keys, strict=True))
         resolved = f"res AS (SELECT {data}{named} FROM {self.batch} AS b {joins})"
         cols = [*self.data, *self.role_keys]
@@ -137,7 +149,8 @@ class FactLoad:
             f"WHERE t.{q(self.grain[0])} IS NULL"
         )  # fmt: skip
         selects = [insert]
-        if self.fact.load == "upsert":
+        upsert = self.fact.load == "upsert"
+        if upsert:
             changed = ne_any([(f"r.{q(c)}", f"t.{q(c)}") for c in cols if c not in self.grain])
             selects.append(
                 "SELECT " + ", ".join(
@@ -145,23 +158,26 @@ class FactLoad:
                 ) + f", 'update' FROM res AS r JOIN {self.target} AS t ON {grain_on} WHERE {changed}"
             )  # fmt: skip
         if self.fact.references:
-            # stored rows still pointing at the unknown member, resolved again
-            new, tjoins = self._resolve("t")
-            dims = [k for k in self.role_keys if not self._is_calendar(k)]
-            unknown_any = " OR ".join(f"t.{q(k)} = {self.unknown}" for k in dims) or "FALSE"
+            # Stored rows still pointing at an unknown member are resolved again; only those keys change.
+            # (Upsert: a grain in the batch is rewritten from the batch instead.)
+            new, tjoins = self._resolve("t", self.target)
+            unknown = {k: self._unknown_of(k) for k in self.role_keys}
+            unknown_any = " OR ".join(f"t.{q(k)} = {unknown[k]}" for k in self.role_keys)
             better = " OR ".join(
-                f"(t.{q(k)} = {self.unknown} AND {e} <> {self.unknown})"
-                for k, e in zip(self.role_keys, new, strict=True)
-                if not self._is_calendar(k)
+                f"(t.{q(k)} = {unknown[k]} AND {e} <> {unknown[k]})" for k, e in zip(self.role_keys, new, strict=True)
             )
-            if better:
-                rk_img = {k: e for k, e in zip(self.role_keys, new, strict=True)}
-                selects.append(
-                    "SELECT " + ", ".join(
-                        rk_img.get(c, lts if c == UPDATED_AT else f"t.{q(c)}") for c in out
-                    ) + f", 'rekey' FROM {self.target} AS t {tjoins} LEFT JOIN res AS r ON {grain_on} "
-                    f"WHERE r.{q(self.grain[0])} IS NULL AND ({unknown_any}) AND ({better})"
-                )  # fmt: skip
+            rk_img = {
+                k: f"CASE WHEN t.{q(k)} = {unknown[k]} THEN {e} ELSE t.{q(k)} END"
+                for k, e in zip(self.role_keys, new, strict=True)
+            }
+            in_batch = f"LEFT JOIN res AS r ON {grain_on} " if upsert else ""
+            not_in_batch = f"r.{q(self.grain[0])} IS NULL AND " if upsert else ""
+            selects.append(
+                "SELECT " + ", ".join(
+                    rk_img.get(c, lts if c == UPDATED_AT else f"t.{q(c)}") for c in out
+                ) + f", 'rekey' FROM {self.target} AS t {tjoins} {in_batch}"
+                f"WHERE {not_in_batch}({unknown_any}) AND ({better})"
+            )  # fmt: skip
         sql = f"CREATE TEMPORARY TABLE {self.changes} AS WITH {resolved} " + " UNION ALL ".join(selects)
         return [Step("stage", parse(sql), "changes")]
 
@@ -174,7 +190,7 @@ class FactLoad:
         return [Step("apply", None, "upsert", upsert=upsert)]
 
     def counts(self) -> Step:
-        unknown_any = " OR ".join(f"{q(k)} = {self.unknown}" for k in self.role_keys if not self._is_calendar(k))
+        unknown_any = " OR ".join(f"{q(k)} = {self._unknown_of(k)}" for k in self.role_keys)
         nulls = " OR ".join(f"s.{q(g)} IS NULL" for g in self.grain)
         filt = (
             f"({sqlglot.parse_one(self.fact.filter, read=READ).sql(READ, identify=True)})"
@@ -191,6 +207,11 @@ class FactLoad:
             f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {self._where()}) "
             f"- (SELECT COUNT(*) FROM {self.batch}) AS duplicates"
         )
+        if self.fact.load == "append":  # grains already present are skipped, and said so
+            sql += (
+                f", (SELECT COUNT(*) FROM {self.batch} AS b JOIN {self.target} AS t ON {on(self.grain, 't', 'b')}) "
+                "AS skipped"
+            )
         return Step("count", parse(sql), "counts")
 
     def cleanup(self) -> list[Step]:
