@@ -109,9 +109,7 @@ def gone() -> list[Row]:
 
 def table(state: DimensionState, *cols: str) -> list[tuple[object, ...]]:
     """The non-member rows projected on `cols`, by key then valid_from (the bystander left out)."""
-    return [
-        tuple(row[c] for c in cols) for key in sorted(state.keys) if key != (BYSTANDER,) for row in state.keys[key]
-    ]
+    return [tuple(row[c] for c in cols) for key in sorted(state.keys) if key != (BYSTANDER,) for row in state.keys[key]]
 
 
 def counts(outcome: LoadOutcome) -> dict[str, int]:

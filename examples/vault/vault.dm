@@ -4,7 +4,7 @@ model vault {
   hash sha256
 }
 
-source crm.customers from "data/customers_*.csv" {
+source crm.customers from "data/customers_${batch}.csv" {
   customer_id  int        not null
   full_name    string     not null
   email        string     pii
@@ -15,7 +15,7 @@ source crm.customers from "data/customers_*.csv" {
 }
 
 ## One row per customer and phone type; a customer has several at once.
-source crm.customer_phones from "data/customer_phones_*.csv" {
+source crm.customer_phones from "data/customer_phones_${batch}.csv" {
   customer_id   int        not null
   phone_type    string     not null
   phone_number  string     not null pii
@@ -24,7 +24,7 @@ source crm.customer_phones from "data/customer_phones_*.csv" {
   test phone_type in ["home", "mobile", "work"]
 }
 
-source shop.orders from "data/orders_*.csv" {
+source shop.orders from "data/orders_${batch}.csv" {
   order_id      bigint     not null
   customer_ref  int        not null
   status        string     not null
@@ -34,13 +34,13 @@ source shop.orders from "data/orders_*.csv" {
   test status in ["placed", "shipped", "delivered", "cancelled"]
 }
 
-source shop.products from "data/products_*.csv" {
+source shop.products from "data/products_${batch}.csv" {
   product_code  string(20)  not null
   product_name  string      not null
   category      string
 }
 
-source shop.order_lines from "data/order_lines_*.csv" {
+source shop.order_lines from "data/order_lines_${batch}.csv" {
   order_id      bigint          not null
   line_no       int             not null
   product_code  string(20)      not null

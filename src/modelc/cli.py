@@ -215,7 +215,9 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str] | None:
     return out
 
 
-_COUNTERS = ("staged", "inserted", "updated", "closed", "rekeyed", "rejected", "late", "unresolved", "skipped", "duplicates")
+_COUNTERS = (
+    "staged", "inserted", "updated", "closed", "rekeyed", "rejected", "late", "unresolved", "skipped", "duplicates",
+)  # fmt: skip
 
 
 def _entity_line(e) -> str:

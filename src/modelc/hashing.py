@@ -114,8 +114,12 @@ def normalize_business_key(value: exp.Expression, typ: ir.Type) -> exp.Expressio
     """
     if typ.name != "string":
         return value
-    trimmed = exp.Trim(this=value, expression=_lit(" "))
-    return exp.Anonymous(this="TRANSLATE", expressions=[trimmed, _lit(LOWER_ASCII), _lit(LOWER_ASCII.upper())])
+    # One REPLACE per letter, not TRANSLATE: sqlglot spells it `TRANSLATE`, which ClickHouse (case-sensitive
+    # function names) does not know, and UPPER is Unicode-aware on some engines.
+    text: exp.Expression = exp.Trim(this=value, expression=_lit(" "))
+    for letter in LOWER_ASCII:
+        text = _replace(text, letter, letter.upper())
+    return text
 
 
 def _part(value: exp.Expression, typ: ir.Type) -> exp.Expression:
@@ -155,12 +159,15 @@ def hashdiff_text(values: HashValues) -> exp.Expression:
 
 
 def digest(text: exp.Expression, algorithm: ir.HashAlgorithm = "md5", output: ir.HashOutput = "hex") -> exp.Expression:
-    """Lower-case hex digest of `text`, or its bytes with `output="binary"`."""
+    """Lower-case hex digest of `text`, or the digest's bytes with `output="binary"`.
+
+    SHA-256 hex goes through the binary digest: sqlglot writes `SHA2(x, 256)` as ClickHouse's and BigQuery's
+    `SHA256(x)`, which returns bytes there, while its binary digest node is right on every tested engine.
+    """
     if algorithm == "sha256":
-        hexed: exp.Expression = exp.SHA2(this=text, length=exp.Literal.number(256))
-    else:
-        hexed = exp.MD5(this=text)
-    return exp.Unhex(this=hexed) if output == "binary" else hexed
+        raw: exp.Expression = exp.SHA2Digest(this=text, length=exp.Literal.number(256))
+        return raw if output == "binary" else exp.Lower(this=exp.Hex(this=raw))
+    return exp.MD5Digest(this=text) if output == "binary" else exp.MD5(this=text)
 
 
 def hash_key(values: HashValues, algorithm: ir.HashAlgorithm = "md5", output: ir.HashOutput = "hex") -> exp.Expression:

@@ -168,3 +168,43 @@ def _date_text(d: dt.date) -> str:
 
 def _timestamp_text(t: dt.datetime) -> str:
     return f"{_date_text(t)} {t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond:06d}"
+
+
+# ---- business keys and hashdiffs (docs/hashing.md, sections 4 and 5) ----------------------------------
+
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def normalize_business_key(value: object, type_: ir.Type | None = None) -> object:
+    """Strings lose leading and trailing U+0020 spaces and have ASCII letters upper-cased; others are kept."""
+    name = type_.name if type_ is not None else (None if value is None else _infer_type_name(value))
+    if name != "string" or value is None:
+        return value
+    return str(value).strip(" ").translate(_ASCII_UPPER)
+
+
+def business_key_hash(
+    values: Sequence[object], types: Sequence[ir.Type | None] | None = None, algorithm: ir.HashAlgorithm = "md5"
+) -> str:
+    """A hub's hash key as hex: the zero key when every value is NULL, else the digest of the normalized key."""
+    if all(v is None for v in values):
+        return unknown_key_hex(algorithm)
+    types = list(types) if types is not None else [None] * len(values)
+    normalized = [normalize_business_key(v, t) for v, t in zip(values, types, strict=True)]
+    return key_hash(normalized, types, algorithm)
+
+
+def hashdiff_text(values: Sequence[object], types: Sequence[ir.Type | None] | None = None) -> str:
+    """The payload's canonical text with trailing NULLs dropped (all NULL: the empty text); case is kept."""
+    values = list(values)
+    types = list(types) if types is not None else [None] * len(values)
+    while values and values[-1] is None:
+        values.pop()
+        types.pop()
+    return canonical_key_text(values, types) if values else ""
+
+
+def hashdiff(
+    values: Sequence[object], types: Sequence[ir.Type | None] | None = None, algorithm: ir.HashAlgorithm = "md5"
+) -> str:
+    return hashlib.new(algorithm, hashdiff_text(values, types).encode("utf-8")).hexdigest()

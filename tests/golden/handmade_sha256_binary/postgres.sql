@@ -542,10 +542,16 @@ WITH lat AS (
     ON dv.customer_id = g.customer_id AND dv._mc_seq = lr._mc_data_seq
 )
 SELECT
-  SHA256(
-    COALESCE(CAST(i.customer_id AS TEXT), '\N') || '|' || COALESCE(
-      TO_CHAR(i._mc_vf_new, 'YYYY-MM-DD HH24:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS TEXT), 2, '0') || TO_CHAR(i._mc_vf_new, ':SS.US'),
-      '\N'
+  LOWER(
+    HEX(
+      UNHEX(
+        SHA256(
+          COALESCE(CAST(i.customer_id AS TEXT), '\N') || '|' || COALESCE(
+            TO_CHAR(i._mc_vf_new, 'YYYY-MM-DD HH24:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS TEXT), 2, '0') || TO_CHAR(i._mc_vf_new, ':SS.US'),
+            '\N'
+          )
+        )
+      )
     )
   ) AS customer_key,
   i.customer_id AS customer_id,
@@ -705,14 +711,20 @@ WHERE
   )
 UNION ALL
 SELECT
-  SHA256(
-    COALESCE(CAST(l.customer_id AS TEXT), '\N') || '|' || COALESCE(
-      TO_CHAR(GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from), 'YYYY-MM-DD HH24:') || LPAD(
-        CAST(EXTRACT(MINUTE FROM GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from)) AS TEXT),
-        2,
-        '0'
-      ) || TO_CHAR(GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from), ':SS.US'),
-      '\N'
+  LOWER(
+    HEX(
+      UNHEX(
+        SHA256(
+          COALESCE(CAST(l.customer_id AS TEXT), '\N') || '|' || COALESCE(
+            TO_CHAR(GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from), 'YYYY-MM-DD HH24:') || LPAD(
+              CAST(EXTRACT(MINUTE FROM GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from)) AS TEXT),
+              2,
+              '0'
+            ) || TO_CHAR(GREATEST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP), l.valid_from), ':SS.US'),
+            '\N'
+          )
+        )
+      )
     )
   ),
   l.customer_id,
@@ -1264,7 +1276,11 @@ WITH lat AS (
     ON dv.product_id = g.product_id AND dv._mc_seq = lr._mc_data_seq
 )
 SELECT
-  SHA256(COALESCE(REPLACE(REPLACE(i.product_id, '\', '\\'), '|', '\|'), '\N')) AS product_key,
+  LOWER(
+    HEX(
+      UNHEX(SHA256(COALESCE(REPLACE(REPLACE(i.product_id, '\', '\\'), '|', '\|'), '\N')))
+    )
+  ) AS product_key,
   i.product_id AS product_id,
   i."name" AS "name",
   i.category AS category,
@@ -1503,8 +1519,10 @@ FROM (
       CAST(EXTRACT(YEAR FROM d) AS INT) AS y,
       CAST(EXTRACT(MONTH FROM d) AS INT) AS m,
       CAST((
-        CAST(EXTRACT(epoch FROM CAST(d AS TIMESTAMP) - CAST(CAST('1900-01-01' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) % 7
-      ) + 1 AS INT) AS dow
+        (
+          CAST(EXTRACT(epoch FROM CAST(d AS TIMESTAMP) - CAST(CAST('1900-01-01' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) % 7
+        ) + 7
+      ) % 7 + 1 AS INT) AS dow
     FROM (
       SELECT
         CAST(CAST('2020-01-01' AS DATE) + INTERVAL '1 DAY' * (
@@ -1727,8 +1745,10 @@ FROM (
     CAST(EXTRACT(YEAR FROM d) AS INT) AS y,
     CAST(EXTRACT(MONTH FROM d) AS INT) AS m,
     CAST((
-      CAST(EXTRACT(epoch FROM CAST(d AS TIMESTAMP) - CAST(CAST('1900-01-01' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) % 7
-    ) + 1 AS INT) AS dow
+      (
+        CAST(EXTRACT(epoch FROM CAST(d AS TIMESTAMP) - CAST(CAST('1900-01-01' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) % 7
+      ) + 7
+    ) % 7 + 1 AS INT) AS dow
   FROM (
     SELECT
       CAST(CAST('2020-01-01' AS DATE) + INTERVAL '1 DAY' * (
@@ -1947,7 +1967,7 @@ WITH res AS (
     b.net_amount,
     b.big_amount,
     COALESCE(
-      _mc_r0.customer_key,
+      _mc_r0._mc_sk,
       CASE WHEN CAST(b.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
       '0000000000000000000000000000000000000000000000000000000000000000'
     ) AS customer_key,
@@ -1957,12 +1977,28 @@ WITH res AS (
     ) AS product_key,
     COALESCE(_mc_r2.date_key, 0) AS order_date_key
   FROM _mc_sales_batch AS b
-  LEFT JOIN vault_b.customer AS _mc_r0
-    ON _mc_r0.customer_id = b.customer_id
-    AND _mc_r0.valid_from <= CAST(b.ordered_at AS TIMESTAMP)
-    AND (
-      _mc_r0.valid_to IS NULL OR CAST(b.ordered_at AS TIMESTAMP) < _mc_r0.valid_to
-    )
+  LEFT JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        x.order_id,
+        x.line_no,
+        d.customer_key AS _mc_sk,
+        ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC NULLS LAST) AS _mc_rn
+      FROM _mc_sales_batch AS x
+      JOIN vault_b.customer AS d
+        ON d.customer_id = x.customer_id AND d.valid_from <= CAST(x.ordered_at AS TIMESTAMP)
+      WHERE
+        NOT d.customer_key IN (
+          '0000000000000000000000000000000000000000000000000000000000000000',
+          'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+        )
+    ) AS y
+    WHERE
+      _mc_rn = 1
+  ) AS _mc_r0
+    ON _mc_r0.order_id = b.order_id AND _mc_r0.line_no = b.line_no
   LEFT JOIN (
     SELECT
       *
@@ -1971,7 +2007,7 @@ WITH res AS (
         customer_id,
         valid_from AS _mc_vf,
         customer_key AS _mc_sk,
-        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS _mc_rn
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from ASC) AS _mc_rn
       FROM vault_b.customer
       WHERE
         NOT customer_key IN (
@@ -2070,19 +2106,31 @@ UNION ALL
 SELECT
   t.order_id,
   t.line_no,
-  COALESCE(
-    _mc_r0.customer_key,
-    CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
-    '0000000000000000000000000000000000000000000000000000000000000000'
-  ),
+  CASE
+    WHEN t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+    THEN COALESCE(
+      _mc_r0._mc_sk,
+      CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+      '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    ELSE t.customer_key
+  END,
   t.customer_id,
   t.ordered_at,
-  COALESCE(
-    _mc_r1.product_key,
-    '0000000000000000000000000000000000000000000000000000000000000000'
-  ),
+  CASE
+    WHEN t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+    THEN COALESCE(
+      _mc_r1.product_key,
+      '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    ELSE t.product_key
+  END,
   t.product_id,
-  COALESCE(_mc_r2.date_key, 0),
+  CASE
+    WHEN t.order_date_key = 0
+    THEN COALESCE(_mc_r2.date_key, 0)
+    ELSE t.order_date_key
+  END,
   t.order_date,
   t.channel,
   t.attrs,
@@ -2099,12 +2147,28 @@ SELECT
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
   'rekey'
 FROM vault_b.sales AS t
-LEFT JOIN vault_b.customer AS _mc_r0
-  ON _mc_r0.customer_id = t.customer_id
-  AND _mc_r0.valid_from <= CAST(t.ordered_at AS TIMESTAMP)
-  AND (
-    _mc_r0.valid_to IS NULL OR CAST(t.ordered_at AS TIMESTAMP) < _mc_r0.valid_to
-  )
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      x.order_id,
+      x.line_no,
+      d.customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC NULLS LAST) AS _mc_rn
+    FROM vault_b.sales AS x
+    JOIN vault_b.customer AS d
+      ON d.customer_id = x.customer_id AND d.valid_from <= CAST(x.ordered_at AS TIMESTAMP)
+    WHERE
+      NOT d.customer_key IN (
+        '0000000000000000000000000000000000000000000000000000000000000000',
+        'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+      )
+  ) AS y
+  WHERE
+    _mc_rn = 1
+) AS _mc_r0
+  ON _mc_r0.order_id = t.order_id AND _mc_r0.line_no = t.line_no
 LEFT JOIN (
   SELECT
     *
@@ -2113,7 +2177,7 @@ LEFT JOIN (
       customer_id,
       valid_from AS _mc_vf,
       customer_key AS _mc_sk,
-      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS _mc_rn
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from ASC) AS _mc_rn
     FROM vault_b.customer
     WHERE
       NOT customer_key IN (
@@ -2136,12 +2200,13 @@ WHERE
   AND (
     t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
     OR t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+    OR t.order_date_key = 0
   )
   AND (
     (
       t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
       AND COALESCE(
-        _mc_r0.customer_key,
+        _mc_r0._mc_sk,
         CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
         '0000000000000000000000000000000000000000000000000000000000000000'
       ) <> '0000000000000000000000000000000000000000000000000000000000000000'
@@ -2152,6 +2217,9 @@ WHERE
         _mc_r1.product_key,
         '0000000000000000000000000000000000000000000000000000000000000000'
       ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    OR (
+      t.order_date_key = 0 AND COALESCE(_mc_r2.date_key, 0) <> 0
     )
   );
 
@@ -2195,6 +2263,7 @@ SELECT
       AND (
         customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
         OR product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+        OR order_date_key = 0
       )
   ) AS unresolved,
   (
@@ -2297,3 +2366,870 @@ WHEN NOT MATCHED THEN INSERT (
 DROP TABLE IF EXISTS _mc_sales_changes;
 
 DROP TABLE IF EXISTS _mc_sales_batch;
+
+CREATE TEMPORARY TABLE _mc_customer_h_batch AS
+SELECT
+  *
+FROM (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY customer_h_hk ORDER BY record_source, _mc_src, customer_id) AS _mc_rn
+  FROM (
+    SELECT
+      CASE
+        WHEN s.customer_id IS NULL
+        THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+        ELSE SHA256(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+      END AS customer_h_hk,
+      s.customer_id AS customer_id,
+      'crm' AS record_source,
+      0 AS _mc_src
+    FROM crm.customers AS s
+    WHERE
+      NOT s.customer_id IS NULL
+    UNION ALL
+    SELECT
+      CASE
+        WHEN s.customer_id IS NULL
+        THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+        ELSE SHA256(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+      END AS customer_h_hk,
+      s.customer_id AS customer_id,
+      'sales' AS record_source,
+      1 AS _mc_src
+    FROM sales.orders AS s
+    WHERE
+      NOT s.customer_id IS NULL
+  ) AS u
+) AS r
+WHERE
+  _mc_rn = 1;
+
+SELECT
+  COUNT(*) AS inserted
+FROM _mc_customer_h_batch AS b
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_h AS t
+    WHERE
+      t.customer_h_hk = b.customer_h_hk
+  );
+
+INSERT INTO vault_b.customer_h (
+  customer_h_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
+  b.customer_h_hk,
+  b.customer_id,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  b.record_source
+FROM _mc_customer_h_batch AS b
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_h AS t
+    WHERE
+      t.customer_h_hk = b.customer_h_hk
+  );
+
+DROP TABLE IF EXISTS _mc_customer_h_batch;
+
+CREATE TEMPORARY TABLE _mc_product_h_batch AS
+SELECT
+  *
+FROM (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY product_h_hk ORDER BY record_source, _mc_src, product_id) AS _mc_rn
+  FROM (
+    SELECT
+      CASE
+        WHEN s.product_id IS NULL
+        THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+        ELSE SHA256(
+          COALESCE(
+            REPLACE(
+              REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              REPLACE(
+                                REPLACE(
+                                  REPLACE(
+                                    REPLACE(
+                                      REPLACE(
+                                        REPLACE(
+                                          REPLACE(
+                                            REPLACE(
+                                              REPLACE(
+                                                REPLACE(
+                                                  REPLACE(
+                                                    REPLACE(
+                                                      REPLACE(
+                                                        REPLACE(
+                                                          REPLACE(
+                                                            REPLACE(
+                                                              REPLACE(REPLACE(REPLACE(TRIM(' ' FROM s.product_id), 'a', 'A'), 'b', 'B'), 'c', 'C'),
+                                                              'd',
+                                                              'D'
+                                                            ),
+                                                            'e',
+                                                            'E'
+                                                          ),
+                                                          'f',
+                                                          'F'
+                                                        ),
+                                                        'g',
+                                                        'G'
+                                                      ),
+                                                      'h',
+                                                      'H'
+                                                    ),
+                                                    'i',
+                                                    'I'
+                                                  ),
+                                                  'j',
+                                                  'J'
+                                                ),
+                                                'k',
+                                                'K'
+                                              ),
+                                              'l',
+                                              'L'
+                                            ),
+                                            'm',
+                                            'M'
+                                          ),
+                                          'n',
+                                          'N'
+                                        ),
+                                        'o',
+                                        'O'
+                                      ),
+                                      'p',
+                                      'P'
+                                    ),
+                                    'q',
+                                    'Q'
+                                  ),
+                                  'r',
+                                  'R'
+                                ),
+                                's',
+                                'S'
+                              ),
+                              't',
+                              'T'
+                            ),
+                            'u',
+                            'U'
+                          ),
+                          'v',
+                          'V'
+                        ),
+                        'w',
+                        'W'
+                      ),
+                      'x',
+                      'X'
+                    ),
+                    'y',
+                    'Y'
+                  ),
+                  'z',
+                  'Z'
+                ),
+                '\',
+                '\\'
+              ),
+              '|',
+              '\|'
+            ),
+            '\N'
+          )
+        )
+      END AS product_h_hk,
+      s.product_id AS product_id,
+      'catalog' AS record_source,
+      0 AS _mc_src
+    FROM catalog.products AS s
+    WHERE
+      NOT s.product_id IS NULL
+  ) AS u
+) AS r
+WHERE
+  _mc_rn = 1;
+
+SELECT
+  COUNT(*) AS inserted
+FROM _mc_product_h_batch AS b
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.product_h AS t
+    WHERE
+      t.product_h_hk = b.product_h_hk
+  );
+
+INSERT INTO vault_b.product_h (
+  product_h_hk,
+  product_id,
+  load_ts,
+  record_source
+)
+SELECT
+  b.product_h_hk,
+  b.product_id,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  b.record_source
+FROM _mc_product_h_batch AS b
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.product_h AS t
+    WHERE
+      t.product_h_hk = b.product_h_hk
+  );
+
+DROP TABLE IF EXISTS _mc_product_h_batch;
+
+CREATE TEMPORARY TABLE _mc_order_link_batch AS
+SELECT
+  *
+FROM (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY order_link_hk ORDER BY quantity, amount) AS _mc_rn
+  FROM (
+    SELECT
+      SHA256(
+        COALESCE(CAST(s.customer_id AS TEXT), '\N') || '|' || COALESCE(
+          REPLACE(
+            REPLACE(
+              REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              REPLACE(
+                                REPLACE(
+                                  REPLACE(
+                                    REPLACE(
+                                      REPLACE(
+                                        REPLACE(
+                                          REPLACE(
+                                            REPLACE(
+                                              REPLACE(
+                                                REPLACE(
+                                                  REPLACE(
+                                                    REPLACE(
+                                                      REPLACE(
+                                                        REPLACE(
+                                                          REPLACE(
+                                                            REPLACE(REPLACE(REPLACE(TRIM(' ' FROM s.product_id), 'a', 'A'), 'b', 'B'), 'c', 'C'),
+                                                            'd',
+                                                            'D'
+                                                          ),
+                                                          'e',
+                                                          'E'
+                                                        ),
+                                                        'f',
+                                                        'F'
+                                                      ),
+                                                      'g',
+                                                      'G'
+                                                    ),
+                                                    'h',
+                                                    'H'
+                                                  ),
+                                                  'i',
+                                                  'I'
+                                                ),
+                                                'j',
+                                                'J'
+                                              ),
+                                              'k',
+                                              'K'
+                                            ),
+                                            'l',
+                                            'L'
+                                          ),
+                                          'm',
+                                          'M'
+                                        ),
+                                        'n',
+                                        'N'
+                                      ),
+                                      'o',
+                                      'O'
+                                    ),
+                                    'p',
+                                    'P'
+                                  ),
+                                  'q',
+                                  'Q'
+                                ),
+                                'r',
+                                'R'
+                              ),
+                              's',
+                              'S'
+                            ),
+                            't',
+                            'T'
+                          ),
+                          'u',
+                          'U'
+                        ),
+                        'v',
+                        'V'
+                      ),
+                      'w',
+                      'W'
+                    ),
+                    'x',
+                    'X'
+                  ),
+                  'y',
+                  'Y'
+                ),
+                'z',
+                'Z'
+              ),
+              '\',
+              '\\'
+            ),
+            '|',
+            '\|'
+          ),
+          '\N'
+        ) || '|' || COALESCE(CAST(s.line_no AS TEXT), '\N')
+      ) AS order_link_hk,
+      CASE
+        WHEN s.customer_id IS NULL
+        THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+        ELSE SHA256(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+      END AS customer_hk,
+      CASE
+        WHEN s.product_id IS NULL
+        THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+        ELSE SHA256(
+          COALESCE(
+            REPLACE(
+              REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              REPLACE(
+                                REPLACE(
+                                  REPLACE(
+                                    REPLACE(
+                                      REPLACE(
+                                        REPLACE(
+                                          REPLACE(
+                                            REPLACE(
+                                              REPLACE(
+                                                REPLACE(
+                                                  REPLACE(
+                                                    REPLACE(
+                                                      REPLACE(
+                                                        REPLACE(
+                                                          REPLACE(
+                                                            REPLACE(
+                                                              REPLACE(REPLACE(REPLACE(TRIM(' ' FROM s.product_id), 'a', 'A'), 'b', 'B'), 'c', 'C'),
+                                                              'd',
+                                                              'D'
+                                                            ),
+                                                            'e',
+                                                            'E'
+                                                          ),
+                                                          'f',
+                                                          'F'
+                                                        ),
+                                                        'g',
+                                                        'G'
+                                                      ),
+                                                      'h',
+                                                      'H'
+                                                    ),
+                                                    'i',
+                                                    'I'
+                                                  ),
+                                                  'j',
+                                                  'J'
+                                                ),
+                                                'k',
+                                                'K'
+                                              ),
+                                              'l',
+                                              'L'
+                                            ),
+                                            'm',
+                                            'M'
+                                          ),
+                                          'n',
+                                          'N'
+                                        ),
+                                        'o',
+                                        'O'
+                                      ),
+                                      'p',
+                                      'P'
+                                    ),
+                                    'q',
+                                    'Q'
+                                  ),
+                                  'r',
+                                  'R'
+                                ),
+                                's',
+                                'S'
+                              ),
+                              't',
+                              'T'
+                            ),
+                            'u',
+                            'U'
+                          ),
+                          'v',
+                          'V'
+                        ),
+                        'w',
+                        'W'
+                      ),
+                      'x',
+                      'X'
+                    ),
+                    'y',
+                    'Y'
+                  ),
+                  'z',
+                  'Z'
+                ),
+                '\',
+                '\\'
+              ),
+              '|',
+              '\|'
+            ),
+            '\N'
+          )
+        )
+      END AS product_hk,
+      s.line_no AS line_no,
+      s.quantity AS quantity,
+      s.amount AS amount
+    FROM sales.orders AS s
+  ) AS u
+) AS r
+WHERE
+  _mc_rn = 1;
+
+SELECT
+  COUNT(*) AS inserted
+FROM _mc_order_link_batch AS b
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.order_link AS t
+    WHERE
+      t.order_link_hk = b.order_link_hk
+  );
+
+INSERT INTO vault_b.order_link (
+  order_link_hk,
+  customer_hk,
+  product_hk,
+  line_no,
+  quantity,
+  amount,
+  load_ts,
+  record_source
+)
+SELECT
+  b.order_link_hk,
+  b.customer_hk,
+  b.product_hk,
+  b.line_no,
+  b.quantity,
+  b.amount,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  'sales'
+FROM _mc_order_link_batch AS b
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.order_link AS t
+    WHERE
+      t.order_link_hk = b.order_link_hk
+  );
+
+DROP TABLE IF EXISTS _mc_order_link_batch;
+
+CREATE TEMPORARY TABLE _mc_customer_details_batch AS
+SELECT DISTINCT
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+    ELSE SHA256(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+  END AS customer_h_hk,
+  SHA256(
+    CASE
+      WHEN s."name" IS NULL AND s.email IS NULL AND s.segment IS NULL
+      THEN ''
+      ELSE COALESCE(REPLACE(REPLACE(s."name", '\', '\\'), '|', '\|'), '\N') || CASE
+        WHEN s.email IS NULL AND s.segment IS NULL
+        THEN ''
+        ELSE '|' || COALESCE(REPLACE(REPLACE(s.email, '\', '\\'), '|', '\|'), '\N') || CASE
+          WHEN s.segment IS NULL
+          THEN ''
+          ELSE '|' || COALESCE(REPLACE(REPLACE(s.segment, '\', '\\'), '|', '\|'), '\N')
+        END
+      END
+    END
+  ) AS hash_diff,
+  s."name" AS "name",
+  s.email AS email,
+  s.segment AS segment
+FROM crm.customers AS s;
+
+SELECT
+  customer_h_hk
+FROM _mc_customer_details_batch
+GROUP BY
+  customer_h_hk
+HAVING
+  COUNT(*) > 1;
+
+SELECT
+  COUNT(*) AS inserted
+FROM _mc_customer_details_batch AS b
+WHERE
+  b.customer_h_hk IN (
+    SELECT DISTINCT
+      b.customer_h_hk
+    FROM _mc_customer_details_batch AS b
+    WHERE
+      (
+        SELECT
+          COUNT(*)
+        FROM _mc_customer_details_batch AS b1
+        WHERE
+          b1.customer_h_hk = b.customer_h_hk
+      ) <> (
+        SELECT
+          COUNT(*)
+        FROM (
+          SELECT
+            t.*
+          FROM vault_b.customer_details AS t
+          WHERE
+            t.load_ts = (
+              SELECT
+                MAX(m.load_ts)
+              FROM vault_b.customer_details AS m
+              WHERE
+                m.customer_h_hk = t.customer_h_hk
+            )
+        ) AS l1
+        WHERE
+          l1.customer_h_hk = b.customer_h_hk
+      )
+      OR EXISTS(
+        SELECT
+          1
+        FROM _mc_customer_details_batch AS b2
+        WHERE
+          b2.customer_h_hk = b.customer_h_hk
+          AND NOT EXISTS(
+            SELECT
+              1
+            FROM (
+              SELECT
+                t.*
+              FROM vault_b.customer_details AS t
+              WHERE
+                t.load_ts = (
+                  SELECT
+                    MAX(m.load_ts)
+                  FROM vault_b.customer_details AS m
+                  WHERE
+                    m.customer_h_hk = t.customer_h_hk
+                )
+            ) AS l
+            WHERE
+              l.customer_h_hk = b2.customer_h_hk AND l.hash_diff = b2.hash_diff
+          )
+      )
+  );
+
+INSERT INTO vault_b.customer_details (
+  customer_h_hk,
+  load_ts,
+  hash_diff,
+  "name",
+  email,
+  segment,
+  record_source
+)
+SELECT
+  b.customer_h_hk,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  b.hash_diff,
+  b."name",
+  b.email,
+  b.segment,
+  'crm'
+FROM _mc_customer_details_batch AS b
+WHERE
+  b.customer_h_hk IN (
+    SELECT DISTINCT
+      b.customer_h_hk
+    FROM _mc_customer_details_batch AS b
+    WHERE
+      (
+        SELECT
+          COUNT(*)
+        FROM _mc_customer_details_batch AS b1
+        WHERE
+          b1.customer_h_hk = b.customer_h_hk
+      ) <> (
+        SELECT
+          COUNT(*)
+        FROM (
+          SELECT
+            t.*
+          FROM vault_b.customer_details AS t
+          WHERE
+            t.load_ts = (
+              SELECT
+                MAX(m.load_ts)
+              FROM vault_b.customer_details AS m
+              WHERE
+                m.customer_h_hk = t.customer_h_hk
+            )
+        ) AS l1
+        WHERE
+          l1.customer_h_hk = b.customer_h_hk
+      )
+      OR EXISTS(
+        SELECT
+          1
+        FROM _mc_customer_details_batch AS b2
+        WHERE
+          b2.customer_h_hk = b.customer_h_hk
+          AND NOT EXISTS(
+            SELECT
+              1
+            FROM (
+              SELECT
+                t.*
+              FROM vault_b.customer_details AS t
+              WHERE
+                t.load_ts = (
+                  SELECT
+                    MAX(m.load_ts)
+                  FROM vault_b.customer_details AS m
+                  WHERE
+                    m.customer_h_hk = t.customer_h_hk
+                )
+            ) AS l
+            WHERE
+              l.customer_h_hk = b2.customer_h_hk AND l.hash_diff = b2.hash_diff
+          )
+      )
+  );
+
+DROP TABLE IF EXISTS _mc_customer_details_batch;
+
+CREATE TEMPORARY TABLE _mc_customer_phones_batch AS
+SELECT DISTINCT
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+    ELSE SHA256(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+  END AS customer_h_hk,
+  SHA256(
+    CASE
+      WHEN s.phone IS NULL
+      THEN ''
+      ELSE COALESCE(REPLACE(REPLACE(s.phone, '\', '\\'), '|', '\|'), '\N')
+    END
+  ) AS hash_diff,
+  s.phone_type AS phone_type,
+  s.phone AS phone
+FROM crm.phones AS s;
+
+SELECT
+  customer_h_hk,
+  phone_type
+FROM _mc_customer_phones_batch
+GROUP BY
+  customer_h_hk,
+  phone_type
+HAVING
+  COUNT(*) > 1;
+
+SELECT
+  COUNT(*) AS inserted
+FROM _mc_customer_phones_batch AS b
+WHERE
+  b.customer_h_hk IN (
+    SELECT DISTINCT
+      b.customer_h_hk
+    FROM _mc_customer_phones_batch AS b
+    WHERE
+      (
+        SELECT
+          COUNT(*)
+        FROM _mc_customer_phones_batch AS b1
+        WHERE
+          b1.customer_h_hk = b.customer_h_hk
+      ) <> (
+        SELECT
+          COUNT(*)
+        FROM (
+          SELECT
+            t.*
+          FROM vault_b.customer_phones AS t
+          WHERE
+            t.load_ts = (
+              SELECT
+                MAX(m.load_ts)
+              FROM vault_b.customer_phones AS m
+              WHERE
+                m.customer_h_hk = t.customer_h_hk
+            )
+        ) AS l1
+        WHERE
+          l1.customer_h_hk = b.customer_h_hk
+      )
+      OR EXISTS(
+        SELECT
+          1
+        FROM _mc_customer_phones_batch AS b2
+        WHERE
+          b2.customer_h_hk = b.customer_h_hk
+          AND NOT EXISTS(
+            SELECT
+              1
+            FROM (
+              SELECT
+                t.*
+              FROM vault_b.customer_phones AS t
+              WHERE
+                t.load_ts = (
+                  SELECT
+                    MAX(m.load_ts)
+                  FROM vault_b.customer_phones AS m
+                  WHERE
+                    m.customer_h_hk = t.customer_h_hk
+                )
+            ) AS l
+            WHERE
+              l.customer_h_hk = b2.customer_h_hk
+              AND l.phone_type = b2.phone_type
+              AND l.hash_diff = b2.hash_diff
+          )
+      )
+  );
+
+INSERT INTO vault_b.customer_phones (
+  customer_h_hk,
+  load_ts,
+  phone_type,
+  hash_diff,
+  phone,
+  record_source
+)
+SELECT
+  b.customer_h_hk,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  b.phone_type,
+  b.hash_diff,
+  b.phone,
+  'crm'
+FROM _mc_customer_phones_batch AS b
+WHERE
+  b.customer_h_hk IN (
+    SELECT DISTINCT
+      b.customer_h_hk
+    FROM _mc_customer_phones_batch AS b
+    WHERE
+      (
+        SELECT
+          COUNT(*)
+        FROM _mc_customer_phones_batch AS b1
+        WHERE
+          b1.customer_h_hk = b.customer_h_hk
+      ) <> (
+        SELECT
+          COUNT(*)
+        FROM (
+          SELECT
+            t.*
+          FROM vault_b.customer_phones AS t
+          WHERE
+            t.load_ts = (
+              SELECT
+                MAX(m.load_ts)
+              FROM vault_b.customer_phones AS m
+              WHERE
+                m.customer_h_hk = t.customer_h_hk
+            )
+        ) AS l1
+        WHERE
+          l1.customer_h_hk = b.customer_h_hk
+      )
+      OR EXISTS(
+        SELECT
+          1
+        FROM _mc_customer_phones_batch AS b2
+        WHERE
+          b2.customer_h_hk = b.customer_h_hk
+          AND NOT EXISTS(
+            SELECT
+              1
+            FROM (
+              SELECT
+                t.*
+              FROM vault_b.customer_phones AS t
+              WHERE
+                t.load_ts = (
+                  SELECT
+                    MAX(m.load_ts)
+                  FROM vault_b.customer_phones AS m
+                  WHERE
+                    m.customer_h_hk = t.customer_h_hk
+                )
+            ) AS l
+            WHERE
+              l.customer_h_hk = b2.customer_h_hk
+              AND l.phone_type = b2.phone_type
+              AND l.hash_diff = b2.hash_diff
+          )
+      )
+  );
+
+DROP TABLE IF EXISTS _mc_customer_phones_batch;

@@ -1235,9 +1235,9 @@ FROM (
       d,
       CAST(YEAR(d) AS INT64) AS y,
       CAST(MONTH(d) AS INT64) AS m,
-      CAST((
+      CAST(MOD((
         MOD(DATE_DIFF(d, CAST('1900-01-01' AS DATE), DAY), 7)
-      ) + 1 AS INT64) AS dow
+      ) + 7, 7) + 1 AS INT64) AS dow
     FROM (
       SELECT
         CAST(DATE_ADD(CAST('2020-01-01' AS DATE), INTERVAL (d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000) DAY) AS DATE) AS d
@@ -1457,9 +1457,9 @@ FROM (
     d,
     CAST(YEAR(d) AS INT64) AS y,
     CAST(MONTH(d) AS INT64) AS m,
-    CAST((
+    CAST(MOD((
       MOD(DATE_DIFF(d, CAST('1900-01-01' AS DATE), DAY), 7)
-    ) + 1 AS INT64) AS dow
+    ) + 7, 7) + 1 AS INT64) AS dow
   FROM (
     SELECT
       CAST(DATE_ADD(CAST('2020-01-01' AS DATE), INTERVAL (d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000) DAY) AS DATE) AS d
@@ -1656,19 +1656,32 @@ WITH res AS (
     b.unit_price,
     b.loaded_at,
     COALESCE(
-      _mc_r0.customer_key,
+      _mc_r0._mc_sk,
       CASE WHEN CAST(b.ordered_at AS DATETIME) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
       '00000000000000000000000000000000'
     ) AS customer_key,
     COALESCE(_mc_r1.product_key, '00000000000000000000000000000000') AS product_key,
     COALESCE(_mc_r2.date_key, 0) AS order_date_key
   FROM _mc_order_line_batch AS b
-  LEFT JOIN retail.customer AS _mc_r0
-    ON _mc_r0.customer_id = b.customer_id
-    AND _mc_r0.valid_from <= CAST(b.ordered_at AS DATETIME)
-    AND (
-      _mc_r0.valid_to IS NULL OR CAST(b.ordered_at AS DATETIME) < _mc_r0.valid_to
-    )
+  LEFT JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        x.order_id,
+        x.line_no,
+        d.customer_key AS _mc_sk,
+        ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
+      FROM _mc_order_line_batch AS x
+      JOIN retail.customer AS d
+        ON d.customer_id = x.customer_id AND d.valid_from <= CAST(x.ordered_at AS DATETIME)
+      WHERE
+        NOT d.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+    ) AS y
+    WHERE
+      _mc_rn = 1
+  ) AS _mc_r0
+    ON _mc_r0.order_id = b.order_id AND _mc_r0.line_no = b.line_no
   LEFT JOIN (
     SELECT
       *
@@ -1677,7 +1690,7 @@ WITH res AS (
         customer_id,
         valid_from AS _mc_vf,
         customer_key AS _mc_sk,
-        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from NULLS LAST) AS _mc_rn
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from ASC NULLS LAST) AS _mc_rn
       FROM retail.customer
       WHERE
         NOT customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
@@ -1749,16 +1762,28 @@ UNION ALL
 SELECT
   t.order_id,
   t.line_no,
-  COALESCE(
-    _mc_r0.customer_key,
-    CASE WHEN CAST(t.ordered_at AS DATETIME) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
-    '00000000000000000000000000000000'
-  ),
+  CASE
+    WHEN t.customer_key = '00000000000000000000000000000000'
+    THEN COALESCE(
+      _mc_r0._mc_sk,
+      CASE WHEN CAST(t.ordered_at AS DATETIME) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+      '00000000000000000000000000000000'
+    )
+    ELSE t.customer_key
+  END,
   t.customer_id,
   t.ordered_at,
-  COALESCE(_mc_r1.product_key, '00000000000000000000000000000000'),
+  CASE
+    WHEN t.product_key = '00000000000000000000000000000000'
+    THEN COALESCE(_mc_r1.product_key, '00000000000000000000000000000000')
+    ELSE t.product_key
+  END,
   t.product_code,
-  COALESCE(_mc_r2.date_key, 0),
+  CASE
+    WHEN t.order_date_key = 0
+    THEN COALESCE(_mc_r2.date_key, 0)
+    ELSE t.order_date_key
+  END,
   t.quantity,
   t.amount,
   t.unit_price,
@@ -1767,12 +1792,25 @@ SELECT
   CAST(CURRENT_TIMESTAMP() AS DATETIME),
   'rekey'
 FROM retail.order_line AS t
-LEFT JOIN retail.customer AS _mc_r0
-  ON _mc_r0.customer_id = t.customer_id
-  AND _mc_r0.valid_from <= CAST(t.ordered_at AS DATETIME)
-  AND (
-    _mc_r0.valid_to IS NULL OR CAST(t.ordered_at AS DATETIME) < _mc_r0.valid_to
-  )
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      x.order_id,
+      x.line_no,
+      d.customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
+    FROM retail.order_line AS x
+    JOIN retail.customer AS d
+      ON d.customer_id = x.customer_id AND d.valid_from <= CAST(x.ordered_at AS DATETIME)
+    WHERE
+      NOT d.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  ) AS y
+  WHERE
+    _mc_rn = 1
+) AS _mc_r0
+  ON _mc_r0.order_id = t.order_id AND _mc_r0.line_no = t.line_no
 LEFT JOIN (
   SELECT
     *
@@ -1781,7 +1819,7 @@ LEFT JOIN (
       customer_id,
       valid_from AS _mc_vf,
       customer_key AS _mc_sk,
-      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from NULLS LAST) AS _mc_rn
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from ASC NULLS LAST) AS _mc_rn
     FROM retail.customer
     WHERE
       NOT customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
@@ -1801,12 +1839,13 @@ WHERE
   AND (
     t.customer_key = '00000000000000000000000000000000'
     OR t.product_key = '00000000000000000000000000000000'
+    OR t.order_date_key = 0
   )
   AND (
     (
       t.customer_key = '00000000000000000000000000000000'
       AND COALESCE(
-        _mc_r0.customer_key,
+        _mc_r0._mc_sk,
         CASE WHEN CAST(t.ordered_at AS DATETIME) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
         '00000000000000000000000000000000'
       ) <> '00000000000000000000000000000000'
@@ -1814,6 +1853,9 @@ WHERE
     OR (
       t.product_key = '00000000000000000000000000000000'
       AND COALESCE(_mc_r1.product_key, '00000000000000000000000000000000') <> '00000000000000000000000000000000'
+    )
+    OR (
+      t.order_date_key = 0 AND COALESCE(_mc_r2.date_key, 0) <> 0
     )
   );
 
@@ -1857,6 +1899,7 @@ SELECT
       AND (
         customer_key = '00000000000000000000000000000000'
         OR product_key = '00000000000000000000000000000000'
+        OR order_date_key = 0
       )
   ) AS unresolved,
   (
