@@ -503,3 +503,345 @@ async def test_vscode_extension_json_is_valid():
     grammar = json.loads(grammar_path.read_text(encoding="utf-8"))
     assert grammar["scopeName"] == package["contributes"]["grammars"][0]["scopeName"]
     json.loads((ext / "language-configuration.json").read_text(encoding="utf-8"))
+    # what `vsce package` needs to run without questions (docs/editors.md has the command)
+    assert (ext / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License")
+    assert package["license"] == "Apache-2.0" and (ext / "README.md").is_file()
+    assert {"node_modules/", "*.vsix"} <= set((ext / ".gitignore").read_text(encoding="utf-8").split())
+
+
+# ---- quick fixes: add a missing import, add a missing source column --------------------------------------
+
+
+async def quick_fixes(client: LanguageClient, uri: str, diag: types.Diagnostic) -> list[types.CodeAction]:
+    return await client.text_document_code_action_async(
+        types.CodeActionParams(doc_id(uri), diag.range, types.CodeActionContext(diagnostics=[diag]))
+    )
+
+
+def folders_changed(client: LanguageClient, added: Sequence[Path] = (), removed: Sequence[Path] = ()) -> None:
+    def folder(p: Path) -> types.WorkspaceFolder:
+        return types.WorkspaceFolder(uri=p.as_uri(), name=p.name)
+
+    event = types.WorkspaceFoldersChangeEvent(added=[folder(p) for p in added], removed=[folder(p) for p in removed])
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(event=event))
+
+
+async def test_code_action_adds_missing_import_from_workspace_folder(client: LanguageClient, tmp_path: Path):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "sources" / "crm.dm").write_text(SOURCES, encoding="utf-8")
+    (tmp_path / "sources" / "other.dm").write_text("model shop\n\nsource crm.customers_v2 {\n  x  int\n}\n", "utf-8")
+    main = (tmp_path / "models" / "main.dm").as_uri()
+    text = MAIN.replace('import "sources.dm"\n', "")  # `model shop`, a blank line, the dimension
+    folders_changed(client, added=[tmp_path])
+    try:
+        open_doc(client, main, text)
+        found = await diagnostics(client, main, lambda d: "E203" in codes(d))
+        e203 = next(d for d in found if d.code == "E203")
+        actions = [a for a in await quick_fixes(client, main, e203) if "import" in a.title]
+        assert [a.title for a in actions] == ['Add `import "../sources/crm.dm"` (declares `crm.customers`)']
+        assert actions[0].is_preferred and actions[0].kind == types.CodeActionKind.QuickFix
+        fixed = apply_edits(text, actions[0].edit.changes[main])
+        assert fixed == MAIN.replace('import "sources.dm"', '\nimport "../sources/crm.dm"')
+        assert fixed == format_text(parse(fixed))  # where `modelc fmt` puts it
+        change(client, main, fixed, 2)
+        assert await diagnostics(client, main, lambda d: "E203" not in codes(d)) == []
+    finally:
+        folders_changed(client, removed=[tmp_path])
+
+
+async def test_code_action_imports_a_hub_next_to_the_other_imports(client: LanguageClient, model, tmp_path: Path):
+    # no workspace folder: the file's own folder is searched
+    (tmp_path / "hubs.dm").write_text(
+        'model shop\nimport "sources.dm"\n\nhub customer_hub from crm.customers {\n  key customer_id\n}\n', "utf-8"
+    )
+    (tmp_path / "decoy.dm").write_text("model shop\n\ndimension customer_hub calendar 2020-01-01 .. 2020-12-31\n")
+    text = (
+        MAIN
+        + "\nlink customer_segment from crm.customers {\n  hubs customer_hub(customer_id), customer_hub(segment)\n}\n"
+    )
+    _, main = model
+    open_doc(client, main, text)
+    found = await diagnostics(client, main, lambda d: "E206" in codes(d))
+    e206 = [d for d in found if d.code == "E206"]
+    assert len(e206) == 2
+    (action,) = [a for a in await quick_fixes(client, main, e206[0]) if "import" in a.title]  # not the calendar
+    fixed = apply_edits(text, action.edit.changes[main])
+    assert fixed.startswith('model shop\nimport "sources.dm"\nimport "hubs.dm"\n\n## One row per customer.')
+    change(client, main, fixed, 2)
+    found = await diagnostics(client, main, lambda d: "E206" not in codes(d))
+    assert "E206" not in codes(found)
+
+
+async def test_code_action_adds_missing_column_to_source_in_another_file(client: LanguageClient, model, tmp_path: Path):
+    sources, main = model
+    text = MAIN.replace("scd2 segment", "scd2 segment, region")
+    open_doc(client, main, text)
+    found = await diagnostics(client, main, lambda d: "E204" in codes(d))
+    e204 = next(d for d in found if d.code == "E204")
+    (action,) = [a for a in await quick_fixes(client, main, e204) if "column" in a.title]
+    assert action.title == "Add column `region string` to source `crm.customers`" and action.is_preferred
+    assert list(action.edit.changes) == [sources]  # the source is declared in the imported file
+    new_sources = apply_edits(SOURCES, action.edit.changes[sources])
+    assert "  updated_at   timestamp  not null\n  region       string\n}" in new_sources
+    assert new_sources == format_text(parse(new_sources))
+    (tmp_path / "sources.dm").write_text(new_sources, encoding="utf-8")  # as a client saves a closed file it edits
+    change(client, main, text, 2)
+    assert await diagnostics(client, main, lambda d: "E204" not in codes(d)) == []
+
+
+ORDERS = """\
+model shop
+
+import "sources.dm"
+
+dimension customer from crm.customers {
+  key customer_id
+  scd2 segment
+  changed_by updated_at
+}
+
+source shop.orders {
+  order_id  bigint  not null
+}
+
+fact order from shop.orders {
+  grain order_id
+  customer -> customer at ordered_at
+  measure amount sum
+}
+"""
+
+
+async def test_code_action_adds_missing_columns_with_types_from_usage(client: LanguageClient, model):
+    _, main = model
+    text, version = ORDERS, 1
+    open_doc(client, main, text)
+    added: dict[str, str] = {}
+    for column in ("customer_id", "ordered_at", "amount"):
+        found = await diagnostics(
+            client, main, lambda d: not any(f"column `{c}`" in x.message for c in added for x in d)
+        )
+        diag = next(d for d in found if f"column `{column}`" in d.message)
+        (action,) = [a for a in await quick_fixes(client, main, diag) if "column" in a.title]
+        assert action.is_preferred == (column != "ordered_at")  # "did you mean `order_id`?" comes first
+        text = apply_edits(text, action.edit.changes[main])
+        added[column] = action.title
+        version += 1
+        change(client, main, text, version)
+    assert added == {
+        "customer_id": "Add column `customer_id int` to source `shop.orders`",  # the key type of `customer`
+        "ordered_at": "Add column `ordered_at timestamp` to source `shop.orders`",  # `at`
+        "amount": "Add column `amount decimal(18, 2)` to source `shop.orders`",  # a summed measure
+    }
+    assert (
+        "source shop.orders {\n"
+        "  order_id     bigint          not null\n"
+        "  customer_id  int\n"
+        "  ordered_at   timestamp\n"
+        "  amount       decimal(18, 2)\n"
+        "}\n"
+    ) in text  # realigned as the columns grew
+    assert text == format_text(parse(text))
+    assert await diagnostics(client, main, lambda d: "E204" not in codes(d)) == []
+
+
+async def test_code_action_fills_an_empty_source_with_hub_key_types(client: LanguageClient, model):
+    _, main = model
+    text = (
+        'model shop\n\nimport "sources.dm"\n\nhub customer_hub from crm.customers {\n  key customer_id\n}\n\n'
+        "source shop.referrals {}\n\n"
+        "link referral from shop.referrals {\n"
+        "  hubs customer_hub(referee) as referee, customer_hub(referrer) as referrer\n}\n"
+    )
+
+    def unknown(column: str) -> Callable[[Sequence[types.Diagnostic]], bool]:
+        return lambda found: any(f"column `{column}`" in d.message for d in found)
+
+    open_doc(client, main, text)
+    for version, column in enumerate(("referee", "referrer"), 2):
+        found = await diagnostics(client, main, unknown(column))
+        diag = next(d for d in found if f"column `{column}`" in d.message)
+        (action,) = [a for a in await quick_fixes(client, main, diag) if "column" in a.title]
+        assert action.title == f"Add column `{column} int` to source `shop.referrals`"  # the hub's key is an int
+        text = apply_edits(text, action.edit.changes[main])
+        change(client, main, text, version)
+        await diagnostics(client, main, lambda d, column=column: not unknown(column)(d))
+    assert "source shop.referrals {\n  referee   int\n  referrer  int\n}\n" in text
+    assert text == format_text(parse(text))
+    assert await diagnostics(client, main, lambda d: "E204" not in codes(d)) == []
+
+
+# ---- range formatting ----------------------------------------------------------------------------------
+
+
+async def test_range_formatting_touches_only_the_entities_in_range(client: LanguageClient, model):
+    _, main = model
+    messy = (
+        'model shop\nimport "sources.dm"\n\n'
+        "## Customers.\n"
+        "dimension customer from crm.customers { key customer_id  # the key\n"
+        "    scd2   segment\n\n\n  changed_by updated_at }\n\n"
+        "   # a comment left alone\n"
+        "fact  visits  from crm.customers {grain customer_id\n"
+        "        measure segment count }\n"
+    )
+    open_doc(client, main, messy)
+
+    async def format_range(start: types.Position, end: types.Position) -> list[types.TextEdit]:
+        opts = types.FormattingOptions(tab_size=2, insert_spaces=True)
+        params = types.DocumentRangeFormattingParams(doc_id(main), types.Range(start, end), opts)
+        return await client.text_document_range_formatting_async(params)
+
+    at = pos(messy, "scd2   segment")  # a cursor in the dimension: an empty range
+    once = apply_edits(messy, await format_range(at, at))
+    whole = format_text(parse(messy))
+    dimension = whole[whole.index("dimension") : whole.index("}\n") + 1]
+    assert dimension == (
+        "dimension customer from crm.customers {\n  key customer_id  # the key\n  scd2 segment\n\n"
+        "  changed_by updated_at\n}"
+    )
+    assert once == messy[: messy.index("dimension")] + dimension + messy[messy.index(" }\n\n   #") + 2 :]
+    change(client, main, once, 2)
+    twice = apply_edits(once, await format_range(pos(once, "customer_id"), pos(once, "measure")))
+    assert twice == once[: once.index("fact")] + whole[whole.index("fact") :]  # the comment between: untouched
+    change(client, main, twice, 3)
+    assert list(await format_range(types.Position(0, 0), types.Position(99, 0))) == []  # each block is formatted
+    change(client, main, twice + "}}", 4)
+    assert await format_range(types.Position(0, 0), types.Position(99, 0)) is None  # syntax errors: left alone
+
+
+# ---- responsiveness on a large model --------------------------------------------------------------------
+
+
+def big_model(groups: int) -> str:
+    """About 50 lines per group: two sources, a dimension, a fact, two hubs, a link and a satellite."""
+    out = ["model big\n"]
+    for i in range(groups):
+        out.append(f"""\
+## Customers of region {i}.
+source crm.customers_{i} {{
+  customer_id  int        not null
+  full_name    string     not null
+  email        string     pii
+  segment      string     not null
+  updated_at   timestamp  not null
+  test customer_id unique
+}}
+
+source shop.orders_{i} {{
+  order_id     bigint          not null
+  customer_id  int             not null
+  ordered_at   timestamp       not null
+  amount       decimal(12, 2)  not null
+  loaded_at    timestamp       not null
+}}
+
+dimension customer_{i} from crm.customers_{i} {{
+  key customer_id
+  scd2 segment
+  scd1 full_name, email
+  changed_by updated_at
+}}
+
+fact order_{i} from shop.orders_{i} {{
+  grain order_id
+  customer -> customer_{i} at ordered_at
+  measure amount sum
+  incremental on loaded_at
+}}
+
+hub customer_hub_{i} from crm.customers_{i} {{
+  key customer_id
+}}
+
+hub order_hub_{i} from shop.orders_{i} {{
+  key order_id
+}}
+
+link customer_order_{i} from shop.orders_{i} {{
+  hubs customer_hub_{i}(customer_id), order_hub_{i}(order_id)
+}}
+
+satellite customer_details_{i} of customer_hub_{i} from crm.customers_{i} {{
+  payload full_name, email, segment
+}}
+""")
+    return "\n".join(out)
+
+
+async def test_large_model_diagnostics_arrive_quickly(client: LanguageClient, tmp_path: Path):
+    text = big_model(104)
+    assert 4900 < text.count("\n") < 5100
+    uri = (tmp_path / "big.dm").as_uri()
+    open_doc(client, uri, text)
+    assert await diagnostics(client, uri) == []
+    lines = text.split("\n")
+    typo_lines = [i for i, line in enumerate(lines) if line.startswith("  segment      string")]
+    latencies = []
+    for version in range(2, 22):
+        line = typo_lines[(version * 37) % len(typo_lines)]
+        broken = version % 2 == 0  # alternately break a type and repair it: each edit changes the diagnostics
+        edited = lines.copy()
+        if broken:
+            edited[line] = edited[line].replace("string", "strin")
+        start = asyncio.get_running_loop().time()
+        change(client, uri, "\n".join(edited), version)
+        for _ in range(2000):
+            found = client.diagnostics.get(uri, [])
+            if (len(found) == 1 and found[0].range.start.line == line) if broken else not found:
+                break
+            await asyncio.sleep(0.002)
+        else:
+            raise AssertionError(f"no diagnostics for version {version}")
+        latencies.append(asyncio.get_running_loop().time() - start)
+    latencies.sort()
+    p50, p95 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95) - 1]
+    lines_count = text.count("\n")
+    print(f"\n{lines_count} lines: didChange -> publishDiagnostics p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    assert p95 < 1.0, f"p50 {p50:.3f} s, p95 {p95:.3f} s"
+
+
+def _spans(module) -> list:
+    return [(type(n).__name__, getattr(n, "span", None), getattr(n, "doc", None)) for n in module.walk()] + [
+        (c.text, c.span) for c in module.comments
+    ]
+
+
+async def test_statement_by_statement_parse_matches_a_whole_parse(tmp_path: Path):
+    """The server re-parses only the statements an edit touched: after any edit, the same tree, spans and
+    diagnostics as parsing the whole file (in-process: this checks the bookkeeping, not the protocol)."""
+    from modelc.loader import load_text
+    from modelc.lsp import load_model, parse_buffer
+
+    file = str(tmp_path / "m.dm")
+    rng = random.Random(11)
+    new_lines = ["", "# note", "## doc", "  # inside", "source x.y {\n  a  int\n}", 'import "x.dm"', "model q", "}",
+                 "dimension d calendar 2020-01-01 .. 2020-12-31", "  key customer_id", "\tpayload email"]  # fmt: skip
+    for base in (big_model(2), (ROOT / "examples" / "vault" / "vault.dm").read_text(encoding="utf-8")):
+        text, ok = base, True
+        for _ in range(60):
+            lines = (text if ok or rng.random() < 0.3 else base).split("\n")  # broken: mostly start again
+            at, what = rng.randrange(len(lines)), rng.random()
+            if what < 0.4:  # mostly edits that keep the file readable, so the pieces get re-used
+                lines.insert(at, rng.choice(new_lines))
+            elif what < 0.6:
+                del lines[at]
+            elif what < 0.9:
+                lines[at] = lines[at].replace("string", rng.choice(["strin", "int", "decimal(40, 2)", "string(9)"]))
+            else:
+                lines[at] = lines[at][: rng.randrange(len(lines[at]) + 1)]
+            text = "\n".join(lines)
+            mine, whole = parse_buffer(text, file), parse(text, file)
+            assert mine.module == whole.module and mine.module.span == whole.module.span
+            assert _spans(mine.module) == _spans(whole.module)
+            assert mine.diagnostics == whole.diagnostics and mine.text == whole.text
+            ok = whole.ok
+    (tmp_path / "sources.dm").write_text(SOURCES.replace("segment      string", "segment      strin"), "utf-8")
+    main = MAIN.replace('"sources.dm"', '"sources.dm"\nimport "nowhere.dm"') + 'import "late.dm"\n'  # E212, E112
+    files = [(str(tmp_path / "main.dm"), main)]
+    files += [(str(p), p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").glob("*/*.dm"))]
+    for path, text in files:
+        mine, loaded = load_model(text, path), load_text(text, path)
+        assert mine.diagnostics == loaded.diagnostics and list(mine.modules) == list(loaded.modules)
+        assert (mine.model is None) == (loaded.model is None) and mine.texts == loaded.texts

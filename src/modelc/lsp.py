@@ -1,11 +1,12 @@
 """`modelc lsp`: a language server for `.dm` files (pygls 2.x, stdio).
 
-Each open document is analysed as the root of a model with the same loader as `modelc check`, so the
-editor shows exactly the CLI's diagnostics. Imports of open documents are read from the editor's
-buffers, not the disk, so an unsaved change to an imported file is seen by the files importing it.
-Analysis is debounced while typing; every handler is guarded so a bug logs instead of killing the
-server. Positions: spans count characters from 1, LSP counts the client's code units (UTF-16 by
-default) from 0; the workspace's position codec converts.
+Each open document is analysed as the root of a model as `modelc check` loads one (`load_model` follows
+`loader.load_text` step by step; a test checks they agree), so the editor shows exactly the CLI's
+diagnostics. Imports of open documents are read from the editor's buffers, not the disk, so an unsaved
+change to an imported file is seen by the files importing it. An edit is analysed at once after a pause,
+and once a burst of edits pauses; only the statements it touched are parsed again. Every handler is
+guarded so a bug logs instead of killing the server. Positions: spans count characters from 1, LSP counts
+the client's code units (UTF-16 by default) from 0; the workspace's position codec converts.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from __future__ import annotations
 import asyncio
 import bisect
 import functools
+import gc
 import inspect
 import itertools
 import logging
+import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
@@ -27,9 +33,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import ServerTextPosition
 
 from . import __version__, ast, loader
-from .diagnostics import Diagnostic, Severity
-from .loader import LoadResult, load_text
-from .parser import TOP_KEYWORDS, lark_parser, parse
+from .diagnostics import Diagnostic, Edit, Severity, error
+from .fmt import string as fmt_string
+from .graph import find_cycles
+from .loader import LoadResult
+from .parser import TOP_KEYWORDS, ParseResult, lark_parser, parse
+from .semantic import analyze
 
 if TYPE_CHECKING:
     from .api import CompileResult
@@ -37,6 +46,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("modelc.lsp")
 
 DEBOUNCE_SECONDS = 0.15
+# The server turns the cyclic garbage collector off (its full passes over a large model's trees took 0.3 s, at
+# random moments while typing; the trees hold no cycles, so reference counting frees them) and collects when the
+# user pauses, or after a long stretch of typing.
+IDLE_COLLECT_SECONDS = 1.0
+MAX_COLLECT_INTERVAL = 30.0
 SHOW_SQL_COMMAND = "modelc.showCompiledSql"
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -121,6 +135,10 @@ class _Text:
 
     def end(self, ls: LanguageServer) -> types.Position:
         return self.position(ls, len(self.lines) - 1, len(self.lines[-1]))
+
+    def position_at(self, ls: LanguageServer, offset: int) -> types.Position:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return self.position(ls, line, offset - self.starts[line])
 
 
 # ---- the index: which name refers to what ---------------------------------------------------------
@@ -223,6 +241,236 @@ def build_index(result: LoadResult) -> Index:
     return idx
 
 
+# ---- loading with parses kept between edits -----------------------------------------------------------
+#
+# A 5,000-line model takes a few hundred milliseconds to parse, and a keystroke changes one statement of it.
+# An open file is cut into top-level statements (a line starting with a top keyword, with the comment lines
+# right above it); each statement is parsed on its own and kept, so an edit re-parses only the statements it
+# touched and moves the others' positions. Whenever the pieces might not add up to what parsing the whole
+# file gives (a syntax error or a warning in a piece, a tab, statements out of order), the whole file is parsed.
+# Closed imported files are parsed again only when their bytes change.
+
+_STATEMENT_LINE = re.compile("^(?:" + "|".join(sorted(TOP_KEYWORDS)) + r")\b", re.M)
+_COMMENT_LINE = re.compile(r"[ \t]*#[^\n]*\n\Z")
+_MIN_PIECES = 8  # a smaller file is parsed whole: the bookkeeping would not pay
+
+
+@dataclass(slots=True)
+class _Piece:
+    line: int  # 0-based line and character offset of the piece the cached tree's positions count from
+    offset: int
+    module: ast.Module
+    diagnostics: tuple[Diagnostic, ...]
+
+
+_PIECES: dict[str, dict[str, _Piece]] = {}  # file key -> piece text -> its parse (positions of its last use)
+_DISK_PARSES: dict[str, tuple[bytes, ParseResult]] = {}  # file key -> bytes of a closed file, their parse
+_SHIFTERS: dict[type, Callable[[Any, int, int], Any]] = {}
+# Errors the parser finds in a type (`strin`, `decimal(40, 2)`) once the statement is read: they depend on the
+# statement alone. Any other error may change how the parser reads on, so the whole file is parsed.
+_LOCAL_ERRORS = frozenset(("E110", "E111"))
+
+
+def _statement_starts(text: str) -> list[int]:
+    """Offsets where top-level statements start, each with the comment lines right above it."""
+    starts = []
+    for m in _STATEMENT_LINE.finditer(text):
+        start = m.start()
+        while start > 0:
+            above = text.rfind("\n", 0, start - 1) + 1
+            if not _COMMENT_LINE.match(text, above, start):
+                break
+            start = above
+        if not starts or start > starts[-1]:
+            starts.append(start)
+    if starts:
+        starts[0] = 0  # what comes before the first statement (comments) goes with it
+    return starts
+
+
+def _shift_span(span: ast.Span, lines: int, chars: int) -> ast.Span:
+    if span.file == ast.NO_SPAN.file:
+        return span
+    return ast.Span(span.file, span.line + lines, span.column, span.end_line + lines, span.end_column,
+                    span.start + chars, span.end + chars)  # fmt: skip
+
+
+_PLAIN = frozenset(("str", "str | None", "bool", "int", "tuple[int, ...]", "Severity"))  # hold no span
+
+
+def _shifter(cls: type) -> Callable[[Any, int, int], Any]:
+    """A function rebuilding a `cls` with its spans moved: generated, as this runs for every node of a file."""
+    args = []
+    for f in dataclass_fields(cls):
+        if f.type in _PLAIN:
+            args.append(f"v.{f.name}")
+        elif f.type == "Span":
+            args.append(f"span(v.{f.name}, lines, chars)")
+        else:
+            args.append(f"shift(v.{f.name}, lines, chars)")
+    code = f"def shift_one(v, lines, chars):\n    return cls({', '.join(args)})\n"
+    scope: dict[str, Any] = {"cls": cls, "span": _shift_span, "shift": _shift}
+    exec(code, scope)  # noqa: S102 - the code is built from the field names of our own dataclasses
+    return scope["shift_one"]
+
+
+def _shift(value: Any, lines: int, chars: int) -> Any:
+    """`value` with every span in it moved down `lines` lines and on `chars` characters (columns stay)."""
+    kind = type(value)
+    if kind is tuple:
+        return tuple([_shift(v, lines, chars) for v in value])
+    shift = _SHIFTERS.get(kind)
+    if shift is None:
+        if not isinstance(value, ast.Node | ast.Comment | ast.Span | Diagnostic | Edit):
+            return value
+        shift = _SHIFTERS[kind] = _shift_span if kind is ast.Span else _shifter(kind)
+    return shift(value, lines, chars)
+
+
+def _module_span(file: str, parts: list[ast.Module]) -> ast.Span:
+    spans = [m.span for m in parts if m.span.file != ast.NO_SPAN.file]
+    if not spans:
+        return ast.NO_SPAN
+    first, last = spans[0], spans[-1]
+    return ast.Span(file, first.line, first.column, last.end_line, last.end_column, first.start, last.end)
+
+
+def _split(result: ParseResult, text: str, starts: list[int]) -> dict[str, _Piece] | None:
+    """The pieces of a whole file's parse, as if each had been parsed alone (None if they might not be)."""
+    if any(d.code not in _LOCAL_ERRORS for d in result.diagnostics):
+        return None
+    m = result.module
+    nodes: list[ast.Node] = sorted([*([m.header] if m.header else []), *m.imports, *m.entities],
+                                   key=lambda n: n.span.start)  # type: ignore[attr-defined]  # fmt: skip
+    ends = [*starts[1:], len(text)]
+
+    def piece_of(offset: int) -> int:
+        return bisect.bisect_right(starts, offset) - 1
+
+    grouped: list[tuple[list[ast.Node], list[ast.Comment], list[Diagnostic]]] = [([], [], []) for _ in starts]
+    for n in nodes:
+        grouped[piece_of(n.span.start)][0].append(n)  # type: ignore[attr-defined]
+    for c in m.comments:
+        grouped[piece_of(c.span.start)][1].append(c)
+    for d in result.diagnostics:
+        grouped[piece_of(d.span.start)][2].append(d)
+    out: dict[str, _Piece] = {}
+    line = 0
+    for start, end, (ns, cs, ds) in zip(starts, ends, grouped, strict=True):
+        header = next((n for n in ns if isinstance(n, ast.Header)), None)
+        imports = tuple(n for n in ns if isinstance(n, ast.Import))
+        entities = tuple(n for n in ns if not isinstance(n, ast.Header | ast.Import))
+        spans = [n.span for n in ns]  # type: ignore[attr-defined]
+        span = (ast.Span(m.file, spans[0].line, spans[0].column, spans[-1].end_line, spans[-1].end_column,
+                         spans[0].start, spans[-1].end) if spans else ast.NO_SPAN)  # fmt: skip
+        piece = text[start:end]
+        out[piece] = _Piece(line, start, ast.Module(header, imports, entities, m.file, tuple(cs), span), tuple(ds))
+        line += piece.count("\n")
+    return out
+
+
+def parse_buffer(text: str, file: str) -> ParseResult:
+    """`parse(text, file)`, re-using the parses of the statements that did not change since the last call."""
+    text = text.removeprefix("\ufeff")
+    key = _file_key(file)
+    starts = _statement_starts(text) if "\t" not in text else []
+    old = _PIECES.get(key)
+    if len(starts) < _MIN_PIECES or old is None:
+        return _parse_whole(text, file, starts, {})
+    new: dict[str, _Piece] = {}
+    parts: list[ast.Module] = []
+    diags: list[Diagnostic] = []
+    line = 0
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        piece = text[start:end]
+        cached = new.get(piece) or old.get(piece)
+        if cached is None:
+            result = parse(piece, file)
+            if any(d.code not in _LOCAL_ERRORS for d in result.diagnostics):  # or a warning about the whole file
+                return _parse_whole(text, file, starts, {**old, **new})
+            cached = _Piece(0, 0, result.module, result.diagnostics)
+        if (cached.line, cached.offset) != (line, start):
+            lines, chars = line - cached.line, start - cached.offset
+            cached = _Piece(line, start, _shift(cached.module, lines, chars), _shift(cached.diagnostics, lines, chars))
+        new[piece] = cached
+        parts.append(cached.module)
+        diags.extend(cached.diagnostics)
+        line += piece.count("\n")
+    headers = [m.header for m in parts if m.header is not None]
+    in_order = (not headers or parts[0].header is not None) and len(headers) <= 1
+    seen_entity = False
+    for m in parts:
+        in_order &= not (m.imports and seen_entity)
+        seen_entity |= bool(m.entities)
+    if not in_order:  # the whole file's parse reports where they belong
+        return _parse_whole(text, file, starts, {**old, **new})
+    _PIECES[key] = new
+    module = ast.Module(
+        headers[0] if headers else None,
+        tuple(i for m in parts for i in m.imports),
+        tuple(e for m in parts for e in m.entities),
+        file,
+        tuple(c for m in parts for c in m.comments),
+        _module_span(file, parts),
+    )
+    return ParseResult(module, tuple(sorted(diags, key=Diagnostic.sort_key)), text)
+
+
+def _parse_whole(text: str, file: str, starts: list[int], keep: dict[str, _Piece]) -> ParseResult:
+    """Parse the whole file; keep its pieces if they can be re-used, else `keep` (pieces seen lately)."""
+    result = parse(text, file)
+    key = _file_key(file)
+    pieces = _split(result, text, starts) if len(starts) >= _MIN_PIECES else None
+    if pieces is not None or keep:
+        _PIECES[key] = pieces if pieces is not None else keep
+    else:
+        _PIECES.pop(key, None)
+    return result
+
+
+def _parse_disk(file: str, data: bytes) -> ParseResult:
+    key = _file_key(file)
+    cached = _DISK_PARSES.get(key)
+    if cached is None or cached[0] != data:
+        cached = _DISK_PARSES[key] = (data, parse(data, file))
+    return cached[1]
+
+
+def load_model(text: str, file: str) -> LoadResult:
+    """`loader.load_text(text, file, overlay=<open buffers>)`, with the parses above (tests check they agree)."""
+    diags: list[Diagnostic] = []
+    texts: dict[str, str] = {}
+    modules: dict[str, ast.Module] = {}
+    seen = {_file_key(file)}
+    stack: list[tuple[str, str | bytes]] = [(file, text)]
+    while stack:  # depth first, in import order, as the loader does
+        path, data = stack.pop()
+        result = parse_buffer(data, path) if isinstance(data, str) else _parse_disk(path, data)
+        texts[path], modules[path] = result.text, result.module
+        diags.extend(result.diagnostics)
+        found: list[tuple[str, str | bytes]] = []
+        for imp in result.module.imports:
+            if not imp.path.value:
+                diags.append(error("E212", "empty import path", imp.span))
+                continue
+            target = os.path.normpath(os.path.join(os.path.dirname(path), imp.path.value))
+            if _file_key(target) in seen:
+                continue
+            buffered = _OPEN_TEXTS.get(_file_key(target))
+            content = buffered if buffered is not None else loader._read_import(target, imp, diags)
+            if content is not None:
+                seen.add(_file_key(target))
+                found.append((target, content))
+        stack.extend(reversed(found))
+    model, semantic = analyze(list(modules.values()))
+    diags.extend(semantic)
+    if model is not None and not any(d.is_error for d in diags):
+        diags.extend(find_cycles(model))
+    diags.sort(key=Diagnostic.sort_key)
+    ok = not any(d.is_error for d in diags)
+    return LoadResult(model if ok else None, tuple(diags), texts, modules)
+
+
 # ---- the server ----------------------------------------------------------------------------------
 
 
@@ -239,7 +487,10 @@ class ModelcServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("modelc", __version__)
         self.analyses: dict[str, Analysis] = {}  # uri -> latest analysis
-        self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.pending: dict[str, asyncio.Handle] = {}
+        self.changed_at: dict[str, float] = {}  # uri -> loop time of its last change
+        self.gc_timer: asyncio.TimerHandle | None = None
+        self.collected_at = time.monotonic()
         self.imported: dict[str, dict[str, list[types.Diagnostic]]] = {}  # closed file -> root -> diagnostics
         self.dialect = "duckdb"
 
@@ -250,10 +501,11 @@ class ModelcServer(LanguageServer):
         _OPEN_TEXTS[_file_key(file)] = doc.source
         _OPEN_URIS[_file_key(file)] = uri
         # imports are read from open buffers first: importers see what the user sees, saved or not
-        result = load_text(doc.source, file, overlay=_OPEN_TEXTS)
+        result = load_model(doc.source, file)
         analysis = Analysis(file, _Text(doc.source.removeprefix("\ufeff")), result, build_index(result))
         self.analyses[uri] = analysis
         self.publish(uri, analysis)
+        self.collect_garbage_later()
         if cascade:
             self.analyse_importers(uri, file)
         return analysis
@@ -307,9 +559,31 @@ class ModelcServer(LanguageServer):
         return types.Diagnostic(text.range(self, d.span), message, _SEVERITY[d.severity], code=d.code, source="modelc")
 
     def schedule(self, uri: str) -> None:
+        """Analyse after a change: at once after a pause, else once the burst of changes pauses for the delay."""
+        loop = asyncio.get_running_loop()
+        now, last = loop.time(), self.changed_at.get(uri)
+        self.changed_at[uri] = now
         if (old := self.pending.pop(uri, None)) is not None:
             old.cancel()
-        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._debounced, uri)
+        if old is None and (last is None or now - last >= DEBOUNCE_SECONDS):
+            self.pending[uri] = loop.call_soon(self._debounced, uri)
+        else:
+            self.pending[uri] = loop.call_later(DEBOUNCE_SECONDS, self._debounced, uri)
+
+    def collect_garbage_later(self) -> None:
+        if gc.isenabled():  # not turned off: not the server process
+            return
+        if self.gc_timer is not None:
+            self.gc_timer.cancel()
+        if time.monotonic() - self.collected_at > MAX_COLLECT_INTERVAL:
+            self._collect()
+        else:
+            self.gc_timer = asyncio.get_running_loop().call_later(IDLE_COLLECT_SECONDS, self._collect)
+
+    def _collect(self) -> None:
+        self.gc_timer = None
+        self.collected_at = time.monotonic()
+        gc.collect()
 
     def _debounced(self, uri: str) -> None:
         self.pending.pop(uri, None)
@@ -463,9 +737,11 @@ def did_close(ls: ModelcServer, params: types.DidCloseTextDocumentParams) -> Non
     if (pending := ls.pending.pop(uri, None)) is not None:
         pending.cancel()
     ls.analyses.pop(uri, None)
+    ls.changed_at.pop(uri, None)
     file = _uri_to_file(uri)
     _OPEN_TEXTS.pop(_file_key(file), None)
     _OPEN_URIS.pop(_file_key(file), None)
+    _PIECES.pop(_file_key(file), None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
     ls.publish_imported(uri, {})  # withdraw what this root reported in its imports
     ls.analyse_importers(uri, file)  # they now read the file from disk, unsaved edits gone
@@ -481,7 +757,7 @@ def formatting(ls: ModelcServer, params: types.DocumentFormattingParams) -> list
 
     uri = params.text_document.uri
     source = ls.workspace.get_text_document(uri).source
-    result = parse(source, _uri_to_file(uri))
+    result = parse_buffer(source, _uri_to_file(uri))  # re-uses the statements parsed for the diagnostics
     if not result.ok:  # the formatter needs a clean parse; the diagnostics already say why
         return None
     new = format_text(result)
@@ -489,6 +765,44 @@ def formatting(ls: ModelcServer, params: types.DocumentFormattingParams) -> list
         return []
     text = _Text(source)
     return [types.TextEdit(types.Range(types.Position(0, 0), text.end(ls)), new)]
+
+
+@server.feature(types.TEXT_DOCUMENT_RANGE_FORMATTING)
+@guarded
+def range_formatting(ls: ModelcServer, params: types.DocumentRangeFormattingParams) -> list[types.TextEdit] | None:
+    """Format the header, imports and entities the range touches, as `modelc fmt` would; the rest is left as is."""
+    from .fmt import format_module
+
+    uri = params.text_document.uri
+    source = ls.workspace.get_text_document(uri).source
+    result = parse_buffer(source, _uri_to_file(uri))  # re-uses the statements parsed for the diagnostics
+    if not result.ok:
+        return None
+    doc, text, module = _Text(source), result.text, result.module
+    bom = len(source) - len(text)  # spans count from after a byte order mark
+    lo, hi = doc.offset(ls, params.range.start) - bom, doc.offset(ls, params.range.end) - bom
+    blocks: list[ast.Node] = [*([module.header] if module.header else []), *module.imports, *module.entities]
+    edits = []
+    for node in blocks:
+        span: ast.Span = node.span  # type: ignore[attr-defined]
+        if span.start > hi or span.end < lo:
+            continue
+        inside = tuple(c for c in module.comments if span.start <= c.span.start < span.end)
+        alone = ast.Module(
+            node if isinstance(node, ast.Header) else None,
+            (node,) if isinstance(node, ast.Import) else (),
+            () if isinstance(node, ast.Header | ast.Import) else (node,),
+            module.file,
+            inside,
+            span,
+        )
+        new = format_module(alone, text).removesuffix("\n")
+        line_start = text.rfind("\n", 0, span.start) + 1
+        start = line_start if not text[line_start : span.start].strip() else span.start  # indentation goes too
+        if text[start : span.end] != new:
+            rng = types.Range(doc.position_at(ls, start + bom), doc.position_at(ls, span.end + bom))
+            edits.append(types.TextEdit(rng, new))
+    return edits
 
 
 # ---- hover, definition, references, rename, symbols -------------------------------------------------
@@ -824,27 +1138,307 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
+def _own_module(analysis: Analysis) -> ast.Module | None:
+    own = _file_key(analysis.file)
+    return next((m for f, m in analysis.result.modules.items() if _file_key(f) == own), None)
+
+
+# -- "add missing import": the entity is declared in a .dm file of the workspace the model does not import
+
+# what an unknown-name message calls the entity -> the kinds that would resolve it (None: any)
+_UNKNOWN_ENTITY = re.compile(r"unknown (source|dimension|hub or link|hub|link|satellite|entity) `(.+)`\Z")
+_IMPORT_KINDS: dict[str, tuple[str, ...] | None] = {
+    "source": ("source",), "dimension": ("dimension", "calendar"), "hub": ("hub",), "hub or link": ("hub", "link"),
+    "link": ("link",), "satellite": ("satellite",), "entity": None,
+}  # fmt: skip
+_IMPORT_CODES = frozenset(("E203", "E205", "E206", "E207", "E208", "E209"))
+_SKIP_DIRS = frozenset(("node_modules", "__pycache__", "venv", "site-packages"))
+MAX_SCANNED_FILES = 5000  # .dm files looked at per workspace folder, so a huge tree cannot stall a request
+# file key -> (its text, or size and time on disk; the text; (name, kind) of its entities once parsed)
+_DECLARED: dict[str, tuple[tuple[int, int] | str, str, tuple[tuple[str, str], ...] | None]] = {}
+_LISTINGS: dict[str, tuple[float, list[str]]] = {}  # workspace folder -> (when, its .dm files)
+LISTING_SECONDS = 2.0  # editors ask for code actions at each cursor move: list the folders that often at most
+MAX_SCANNED_DIRS = 20000
+
+
+def _workspace_roots(ls: LanguageServer, file: str) -> list[str]:
+    """The workspace folders holding `file`; without any, the file's own folder."""
+    roots = [uris.to_fs_path(f.uri) for f in ls.workspace.folders.values()]
+    if not roots and ls.workspace.root_path:
+        roots = [ls.workspace.root_path]
+    real = os.path.realpath(file)
+    inside = [r for r in roots if r and (real + os.sep).startswith(os.path.realpath(r).rstrip(os.sep) + os.sep)]
+    return inside or [os.path.dirname(file)]
+
+
+def _dm_files(root: str) -> list[str]:
+    """The .dm files under `root`, hidden folders and dependency trees left out (listed again after a while)."""
+    now = time.monotonic()
+    cached = _LISTINGS.get(root)
+    if cached is not None and now - cached[0] < LISTING_SECONDS:
+        return cached[1]
+    found: list[str] = []
+    for dirs_seen, (folder, dirs, files) in enumerate(os.walk(root)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        found += [os.path.join(folder, name) for name in sorted(files) if name.endswith(".dm")]
+        if len(found) >= MAX_SCANNED_FILES or dirs_seen >= MAX_SCANNED_DIRS:
+            break
+    _LISTINGS[root] = (now, found)
+    return found
+
+
+def _declared(file: str, word: str) -> tuple[tuple[str, str], ...]:
+    """(name, kind) of the entities `file` declares, if its text has `word` (else maybe none: not parsed).
+
+    An open file is read from its buffer; a file on disk again only when its size or time changes."""
+    key = _file_key(file)
+    text = _OPEN_TEXTS.get(key)
+    if text is not None:
+        stamp: tuple[int, int] | str = text
+    else:
+        try:
+            st = os.stat(file)
+        except OSError:
+            return ()
+        stamp = (st.st_mtime_ns, st.st_size)
+    cached = _DECLARED.get(key)
+    if cached is None or cached[0] != stamp:
+        if text is None:
+            try:
+                text = Path(file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return ()
+        cached = _DECLARED[key] = (stamp, text, None)
+    if cached[2] is None:
+        if word not in cached[1]:  # most files cannot declare it: spare parsing them
+            return ()
+        module = parse(cached[1], file).module
+        found = tuple((ast.entity_name(e), e.kind) for e in module.entities)  # type: ignore[attr-defined]
+        cached = _DECLARED[key] = (stamp, cached[1], found)
+    return cached[2]
+
+
+def declaring_files(ls: LanguageServer, analysis: Analysis, name: str, kinds: tuple[str, ...] | None) -> list[str]:
+    """Workspace files outside the model that declare an entity `name` of one of `kinds`."""
+    seen = {_file_key(f) for f in analysis.result.modules}
+    word, out = name.rsplit(".", 1)[-1], []
+    for root in _workspace_roots(ls, analysis.file):
+        for file in _dm_files(root):
+            key = _file_key(file)
+            if key not in seen:
+                seen.add(key)
+                if any(n == name and (kinds is None or k in kinds) for n, k in _declared(file, word)):
+                    out.append(file)
+    return out
+
+
+def _import_edit(ls: LanguageServer, analysis: Analysis, path: str) -> types.TextEdit:
+    """Insert `import "path"` after the last import, else after the header, else at the top."""
+    module, text = _own_module(analysis), analysis.text
+    line = f"import {fmt_string(path)}"
+    if module is not None and module.imports:
+        after, new = max(i.span.end_line for i in module.imports), line + "\n"
+    elif module is not None and module.header is not None:
+        after, new = module.header.span.end_line, "\n" + line + "\n"
+    else:
+        return types.TextEdit(types.Range(types.Position(0, 0), types.Position(0, 0)), line + "\n\n")
+    if after >= len(text.lines):  # the anchor ends the file without a newline
+        end = text.end(ls)
+        return types.TextEdit(types.Range(end, end), "\n" + new.removesuffix("\n"))
+    at = types.Position(after, 0)
+    return types.TextEdit(types.Range(at, at), new)
+
+
+def _import_actions(
+    ls: ModelcServer, analysis: Analysis, d: Diagnostic, diag: types.Diagnostic
+) -> list[types.CodeAction]:
+    m = _UNKNOWN_ENTITY.match(d.message)
+    if m is None or uris.to_fs_path(_file_to_uri(analysis.file)) is None:
+        return []  # an untitled document has no folder to import from
+    files = declaring_files(ls, analysis, m.group(2), _IMPORT_KINDS[m.group(1)])
+    out = []
+    for file in files:
+        path = os.path.relpath(file, os.path.dirname(analysis.file)).replace(os.sep, "/")
+        edit = types.WorkspaceEdit(changes={_file_to_uri(analysis.file): [_import_edit(ls, analysis, path)]})
+        title = f'Add `import "{path}"` (declares `{m.group(2)}`)'
+        out.append(
+            types.CodeAction(title, types.CodeActionKind.QuickFix, [diag], edit=edit, is_preferred=len(files) == 1)
+        )
+    return out
+
+
+# -- "add missing column": the source does not declare a column an entity reads
+
+_UNKNOWN_COLUMN = re.compile(r"unknown column `(.+)` in source `(.+)`\Z")
+
+
+def _type(name: str, *params: int) -> ast.TypeRef:
+    return ast.TypeRef(ast.Name(name), params)
+
+
+def _key_types(index: Index, name: str) -> list[ast.TypeRef | None]:
+    """The types of the key columns of the dimension or hub `name`, in key order (None: unknown)."""
+    e = index.entities.get(name, (None, None))[1]
+    if isinstance(e, ast.Calendar):
+        return [_type("date")]
+    if isinstance(e, ast.Dimension):
+        source, given = e.source.value, ()
+    elif isinstance(e, ast.Hub) and e.sources:
+        source, given = e.sources[0].source.value, e.sources[0].columns
+    else:
+        return []
+    key = next((it.columns for it in e.items if isinstance(it, ast.Key)), ())
+    columns = index.columns.get(source, {})
+    return [c.type if (c := columns.get(n.value)) else None for n in (given or key)]
+
+
+def infer_column_type(analysis: Analysis, d: Diagnostic, column: str) -> ast.TypeRef:
+    """The type a missing source column needs where the diagnostic points; `string` when usage says nothing."""
+    module = next((m for f, m in analysis.result.modules.items() if _file_key(f) == _file_key(d.span.file)), None)
+    at = d.span.start
+    entity = next((e for e in module.entities if e.span.start <= at < e.span.end), None) if module else None  # type: ignore[attr-defined]
+    if entity is None:
+        return _type("string")
+
+    def here(n: ast.Node | None) -> bool:
+        return n is not None and n.span.start == at  # type: ignore[attr-defined]
+
+    def key_type(owner: str, names: tuple[ast.Name, ...]) -> ast.TypeRef | None:
+        types_ = _key_types(analysis.index, owner)
+        for i, n in enumerate(names):
+            if here(n) and i < len(types_):
+                return types_[i]
+        return None
+
+    timestamp = _type("timestamp")
+    if isinstance(entity, ast.Satellite) and (t := key_type(entity.parent.value, entity.parent_columns)):
+        return t
+    if isinstance(entity, ast.Hub):
+        for ref in entity.sources[1:]:
+            if t := key_type(entity.name.value, ref.columns):
+                return t
+    for item in entity.items:  # type: ignore[attr-defined]
+        match item:
+            case ast.Option(key="changed_by") if here(item.value):
+                return timestamp
+            case ast.Incremental() if here(item.column):
+                return timestamp
+            case ast.PartitionBy() if here(item.column):
+                return timestamp if item.transform else _type("date")
+            case ast.Measure() if here(item.name):
+                agg = item.aggregation.value if item.aggregation else "sum"
+                return _type("decimal", 18, 2) if agg in ("sum", "avg", "min", "max") else _type("string")
+            case ast.Reference():
+                if here(item.at):
+                    return timestamp
+                if t := key_type(item.dimension.value, item.columns):
+                    return t
+                if not item.columns and here(item.dimension):  # the dimension's key names, read implicitly
+                    e = analysis.index.entities.get(item.dimension.value, (None, None))[1]
+                    key = next((k.columns for k in getattr(e, "items", ()) if isinstance(k, ast.Key)), ())
+                    types_ = _key_types(analysis.index, item.dimension.value)
+                    for n, t in zip(key, types_, strict=False):
+                        if n.value == column and t is not None:
+                            return t
+                    if isinstance(e, ast.Calendar):
+                        return _type("date")
+            case ast.Hubs():
+                for h in item.hubs:
+                    if t := key_type(h.hub.value, h.columns):
+                        return t
+    return _type("string")
+
+
+def add_column_edits(
+    ls: ModelcServer, analysis: Analysis, source: str, column: ast.Column
+) -> tuple[str, list[types.TextEdit]] | None:
+    """(file, edits) adding `column` to the body of `source`, lined up with its other columns as `modelc fmt` does."""
+    from .fmt import _Layout
+
+    file, src = analysis.index.entities.get(source, (None, None))
+    if not isinstance(src, ast.Source) or file is None:
+        return None
+    text = ls.text_of(file, analysis)
+    cols = [c for c in src.items if isinstance(c, ast.Column)]
+    texts = _Layout.table((*cols, column))
+    edits = []
+    if cols and _Layout.table(tuple(cols)) != texts[:-1]:  # the new name or type is wider: realign them all
+        for c, new in zip(cols, texts, strict=False):
+            if text.text[c.span.start : c.span.end] != new:
+                edits.append(types.TextEdit(text.range(ls, c.span), new))
+    if cols:
+        last = cols[-1]
+        before = text.lines[last.span.line - 1][: last.span.column - 1]
+        indent = before if not before.strip() else "  "  # the last column's, if it starts its line
+        rest = text.lines[last.span.end_line - 1][last.span.end_column - 1 :].strip()
+        if (not rest or rest.startswith("#")) and last.span.end_line < len(text.lines):
+            at = types.Position(last.span.end_line, 0)
+            edits.append(types.TextEdit(types.Range(at, at), indent + texts[-1] + "\n"))
+        else:  # something follows on the line (`{ a int }`): break the line after the column
+            end = text.range(ls, last.span).end
+            edits.append(types.TextEdit(types.Range(end, end), "\n" + indent + texts[-1]))
+        return file, edits
+    # no column yet: right after `{`
+    body = text.text[src.span.start : src.span.end]
+    brace = src.span.start + body.find("{", (src.location or src.name).span.end - src.span.start)
+    close = src.span.end - 1
+    if not text.text[brace + 1 : close].strip():
+        rng = types.Range(text.position_at(ls, brace + 1), text.position_at(ls, close))
+        return file, [types.TextEdit(rng, "\n  " + texts[-1] + "\n")]
+    at = text.position_at(ls, brace + 1)
+    return file, [types.TextEdit(types.Range(at, at), "\n  " + texts[-1])]
+
+
+def _column_actions(
+    ls: ModelcServer, analysis: Analysis, d: Diagnostic, diag: types.Diagnostic
+) -> list[types.CodeAction]:
+    m = _UNKNOWN_COLUMN.match(d.message)
+    if m is None:
+        return []
+    name, source = m.group(1), m.group(2)
+    column = ast.Column(ast.Name(name), infer_column_type(analysis, d, name))
+    found = add_column_edits(ls, analysis, source, column)
+    if found is None:
+        return []
+    file, edits = found
+    title = f"Add column `{name} {_type_text(column.type)}` to source `{source}`"
+    edit = types.WorkspaceEdit(changes={_file_to_uri(file): edits})
+    preferred = d.fix is None  # a near name of the source's is more likely meant (`segmnt`: `segment`)
+    return [types.CodeAction(title, types.CodeActionKind.QuickFix, [diag], edit=edit, is_preferred=preferred)]
+
+
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
 )
 @guarded
 def code_actions(ls: ModelcServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
-    analysis = ls.analyses.get(params.text_document.uri)
+    analysis = ls.current(params.text_document.uri)
     if analysis is None:
         return None
     own, out = _file_key(analysis.file), []
     for d in analysis.result.diagnostics:
-        if d.fix is None or _file_key(d.span.file) != own:
+        if _file_key(d.span.file) != own:
             continue
         lsp_diag = ls.to_lsp(d, analysis.text)
         if not _overlaps(lsp_diag.range, params.range):
+            continue
+        found = []
+        if d.code in _IMPORT_CODES:
+            found = _import_actions(ls, analysis, d, lsp_diag)
+        elif d.code == "E204":
+            found = _column_actions(ls, analysis, d, lsp_diag)
+        out += found
+        if d.fix is None:
             continue
         fix_text = ls.text_of(d.fix.span.file, analysis)
         edit = types.TextEdit(fix_text.range(ls, d.fix.span), d.fix.text)
         title = d.hint if d.hint and "did you mean" in d.hint else f"Replace with `{d.fix.text}`"
         change = types.WorkspaceEdit(changes={_file_to_uri(d.fix.span.file): [edit]})
         kind = types.CodeActionKind.QuickFix
-        out.append(types.CodeAction(title[0].upper() + title[1:], kind, [lsp_diag], edit=change, is_preferred=True))
+        preferred = not any(a.is_preferred for a in found)  # an import of the exact name beats a near one
+        out.append(
+            types.CodeAction(title[0].upper() + title[1:], kind, [lsp_diag], edit=change, is_preferred=preferred)
+        )
     return out
 
 
@@ -870,4 +1464,8 @@ def show_compiled_sql(ls: ModelcServer, uri: str, dialect: str = "") -> str:
 def serve() -> None:
     """Run the server on stdin/stdout until the client exits."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
+    lark_parser()  # build the parser before the first request
+    gc.collect()
+    gc.freeze()  # what start-up made lives as long as the server: leave it out of collections
+    gc.disable()  # collected when the user pauses: `ModelcServer.collect_garbage_later`
     server.start_io()
