@@ -8,14 +8,14 @@ language server wants every diagnostic of a half-written model; only `model` is 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ast, ir
 from .diagnostics import Diagnostic, Edit, closest, error
 from .graph import find_cycles
-from .parser import parse
+from .parser import ParseResult, parse
 from .semantic import analyze
 
 
@@ -42,12 +42,19 @@ def load_file(path: str | os.PathLike[str]) -> LoadResult:
     return _load(file, data)
 
 
-def load_text(text: str, file: str = "<string>", overlay: Mapping[str, str] | None = None) -> LoadResult:
+Parser = Callable[[str | bytes, str], ParseResult]
+
+
+def load_text(
+    text: str, file: str = "<string>", overlay: Mapping[str, str] | None = None, parser: Parser = parse
+) -> LoadResult:
     """Load a model from `text`; its imports are read relative to `file`'s directory.
 
     `overlay` maps `file_key(path)` to text to use instead of the file on disk (an editor's unsaved
-    buffers, for the language server)."""
-    return _load(file, text, overlay or {})
+    buffers, for the language server); `parser(data, path)` parses one file (text for the root and
+    overlaid files, bytes read from disk otherwise): the language server passes one that reuses the
+    parses of unchanged statements and files."""
+    return _load(file, text, overlay or {}, parser)
 
 
 def file_key(file: str) -> str:
@@ -55,7 +62,9 @@ def file_key(file: str) -> str:
     return os.path.normcase(os.path.realpath(file))
 
 
-def _load(root: str, source: str | bytes, overlay: Mapping[str, str] | None = None) -> LoadResult:
+def _load(
+    root: str, source: str | bytes, overlay: Mapping[str, str] | None = None, parser: Parser = parse
+) -> LoadResult:
     diags: list[Diagnostic] = []
     texts: dict[str, str] = {}
     modules: dict[str, ast.Module] = {}
@@ -63,7 +72,7 @@ def _load(root: str, source: str | bytes, overlay: Mapping[str, str] | None = No
     stack: list[tuple[str, str | bytes]] = [(root, source)]
     while stack:  # depth first, in import order: the order entities are declared in
         file, data = stack.pop()
-        result = parse(data, file)
+        result = parser(data, file)
         texts[file], modules[file] = result.text, result.module
         diags.extend(result.diagnostics)
         found = []
@@ -75,7 +84,7 @@ def _load(root: str, source: str | bytes, overlay: Mapping[str, str] | None = No
             if file_key(target) in seen:  # read already, or on the way: an import cycle is fine
                 continue
             buffered = (overlay or {}).get(file_key(target))
-            content = buffered.encode("utf-8") if buffered is not None else _read_import(target, imp, diags)
+            content = buffered if buffered is not None else _read_import(target, imp, diags)
             if content is not None:
                 seen.add(file_key(target))
                 found.append((target, content))

@@ -33,12 +33,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import ServerTextPosition
 
 from . import __version__, ast, loader
-from .diagnostics import Diagnostic, Edit, Severity, error
+from .diagnostics import Diagnostic, Edit, Severity
 from .fmt import string as fmt_string
-from .graph import find_cycles
 from .loader import LoadResult
 from .parser import TOP_KEYWORDS, ParseResult, lark_parser, parse
-from .semantic import analyze
 
 if TYPE_CHECKING:
     from .api import CompileResult
@@ -436,39 +434,13 @@ def _parse_disk(file: str, data: bytes) -> ParseResult:
     return cached[1]
 
 
+def _parse_any(data: str | bytes, file: str) -> ParseResult:
+    return parse_buffer(data, file) if isinstance(data, str) else _parse_disk(file, data)
+
+
 def load_model(text: str, file: str) -> LoadResult:
     """`loader.load_text(text, file, overlay=<open buffers>)`, with the parses above (tests check they agree)."""
-    diags: list[Diagnostic] = []
-    texts: dict[str, str] = {}
-    modules: dict[str, ast.Module] = {}
-    seen = {_file_key(file)}
-    stack: list[tuple[str, str | bytes]] = [(file, text)]
-    while stack:  # depth first, in import order, as the loader does
-        path, data = stack.pop()
-        result = parse_buffer(data, path) if isinstance(data, str) else _parse_disk(path, data)
-        texts[path], modules[path] = result.text, result.module
-        diags.extend(result.diagnostics)
-        found: list[tuple[str, str | bytes]] = []
-        for imp in result.module.imports:
-            if not imp.path.value:
-                diags.append(error("E212", "empty import path", imp.span))
-                continue
-            target = os.path.normpath(os.path.join(os.path.dirname(path), imp.path.value))
-            if _file_key(target) in seen:
-                continue
-            buffered = _OPEN_TEXTS.get(_file_key(target))
-            content = buffered if buffered is not None else loader._read_import(target, imp, diags)
-            if content is not None:
-                seen.add(_file_key(target))
-                found.append((target, content))
-        stack.extend(reversed(found))
-    model, semantic = analyze(list(modules.values()))
-    diags.extend(semantic)
-    if model is not None and not any(d.is_error for d in diags):
-        diags.extend(find_cycles(model))
-    diags.sort(key=Diagnostic.sort_key)
-    ok = not any(d.is_error for d in diags)
-    return LoadResult(model if ok else None, tuple(diags), texts, modules)
+    return loader.load_text(text, file, overlay=_OPEN_TEXTS, parser=_parse_any)
 
 
 # ---- the server ----------------------------------------------------------------------------------
