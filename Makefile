@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test clean
+.PHONY: demo test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 RETAIL := examples/retail/retail.dm
+VAULT := examples/vault/vault.dm
 MODELC := $(BIN)/modelc
 
 demo: $(STAMP)
@@ -26,10 +27,23 @@ demo: $(STAMP)
 	$(MODELC) run $(RETAIL) --var batch=3 --load-ts 2024-03-11
 	$(MODELC) test $(RETAIL)
 	$(MODELC) show $(RETAIL) customer product order_line
+	@echo "# the data vault: hubs, links, satellites, PIT and bridge"
+	rm -f examples/vault/vault.duckdb
+	$(MODELC) run $(VAULT) --var batch=1 --load-ts 2024-01-10
+	$(MODELC) run $(VAULT) --var batch=2 --load-ts 2024-02-10
+	@echo "# the same batch again: nothing changes"
+	$(MODELC) run $(VAULT) --var batch=2 --load-ts 2024-02-10
+	$(MODELC) test $(VAULT)
+	$(MODELC) show $(VAULT) customer_hub order_details customer_order_eff
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check src tests
 	$(BIN)/python -m pytest
+
+# Benchmarks (not part of `make test`): start-up, compile scale, editor latency, loads on DuckDB
+# against hand-written SQL (and dbt / SQLMesh when /tmp/benchvenv has them); writes bench/results.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis

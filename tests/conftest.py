@@ -410,3 +410,21 @@ def snowflake_cursor():
         yield cur
         cur.close()
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A real PostgreSQL server (tests/pgserver.py), one per test session: `pg.connect()` gives a psycopg 3
+    connection (autocommit), `pg.dsn` a libpq connection string. No PostgreSQL is a failure, not a skip."""
+    import pgserver
+
+    try:
+        server = pgserver.start()
+    except pgserver.PostgresNotFoundError as e:
+        missing = str(e)
+    else:
+        missing = None
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    yield server
+    server.stop()

@@ -127,7 +127,35 @@ def test_show_and_usage_errors(retail, capsys):
     assert out.startswith("product (4 rows)") and "Widget" in out and "9.99" in out
 
 
-def test_adding_a_column_never_reversions(tmp_path, capsys):
+def _target_url(engine: str, tmp_path: Path, request) -> str | None:
+    """None: the default (the DuckDB file next to the model)."""
+    if engine == "duckdb":
+        return None
+    if engine == "chdb":
+        return f"chdb://{tmp_path / 'chdb'}"
+    pg = request.getfixturevalue("pg")
+    database = f"evolve_{abs(hash(str(tmp_path))) % 10**8}"
+    with pg.connect() as con:
+        con.execute(f"DROP DATABASE IF EXISTS {database}")
+        con.execute(f"CREATE DATABASE {database}")
+    return f"postgresql://postgres@127.0.0.1:{pg.port}/{database}"
+
+
+def _history(tmp_path: Path, url: str | None, where: str) -> list[tuple]:
+    from modelc.targets import open_target
+
+    engine = open_target(url or str(tmp_path / "m.duckdb"))
+    try:
+        rows = engine.query(f"SELECT id, a, b, is_current FROM m.item WHERE {where} ORDER BY id, valid_from").rows
+    finally:
+        engine.close()
+    return [tuple(r) for r in rows]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb", "postgres"])
+def test_adding_a_column_never_reversions(tmp_path, capsys, request, engine):
+    url = _target_url(engine, tmp_path, request)
+    target = ["--target", url] if url else []
     data = tmp_path / "data"
     data.mkdir()
     (data / "items_1.csv").write_text("id,a,b,updated_at\n1,x,p,2024-01-01 00:00:00\n1,y,p,2024-01-02 00:00:00\n")
@@ -141,26 +169,101 @@ def test_adding_a_column_never_reversions(tmp_path, capsys):
     model.write_text(
         "model m\n\n" + source + "\ndimension item from src.items {\n  key id\n  scd2 a\n  changed_by updated_at\n}\n"
     )
-    assert main(["run", str(model), "--var", "batch=1", "--load-ts", "2024-01-10"]) == 0
+    assert main(["run", str(model), "--var", "batch=1", "--load-ts", "2024-01-10", *target]) == 0
     # The model gains a versioned column: existing versions do not know it yet.
     model.write_text(
         "model m\n\n"
         + source
         + "\ndimension item from src.items {\n  key id\n  scd2 a, b\n  changed_by updated_at\n}\n"
     )
-    assert main(["run", str(model), "--var", "batch=2", "--load-ts", "2024-02-10"]) == 0
+    assert main(["run", str(model), "--var", "batch=2", "--load-ts", "2024-02-10", *target]) == 0
     out = capsys.readouterr().out
     assert "item" in out and "closed" not in out.split("item", 1)[1].splitlines()[0]
-    con = open_database(str(tmp_path / "m.duckdb"))
-    history = con.execute(
-        "SELECT id, a, b, is_current FROM m.item WHERE id IS NOT NULL ORDER BY id, valid_from"
-    ).fetchall()
-    con.close()
     # no new version for key 1: the first value fills every version that did not know the column
+    history = _history(tmp_path, url, "id IS NOT NULL")
     assert history == [(1, "x", "p", False), (1, "y", "p", True), (2, "z", "q", True)]
     # from now on a change of the new column versions as usual
-    assert main(["run", str(model), "--var", "batch=3", "--load-ts", "2024-03-10"]) == 0
-    con = open_database(str(tmp_path / "m.duckdb"))
-    history = con.execute("SELECT id, a, b, is_current FROM m.item WHERE id = 1 ORDER BY valid_from").fetchall()
-    con.close()
+    assert main(["run", str(model), "--var", "batch=3", "--load-ts", "2024-03-10", *target]) == 0
+    history = _history(tmp_path, url, "id = 1")
     assert history == [(1, "x", "p", False), (1, "y", "p", False), (1, "y", "r", True)]
+
+
+# ---- other targets: the same commands on chdb and PostgreSQL; connectors and credentials ----------------
+
+
+def _run_test_show(retail: Path, target: str, capsys) -> str:
+    for b, ts in ((1, "2024-01-10"), (2, "2024-02-10")):
+        assert main(["run", str(retail), "--var", f"batch={b}", "--load-ts", ts, "--target", target]) == 0
+    code = main(["run", str(retail), "--var", "batch=2", "--load-ts", "2024-02-10", "--target", target])
+    out = capsys.readouterr().out
+    assert code == 0 and out.rstrip().endswith("no changes"), out
+    # as on DuckDB: batch 2 has a duplicate customer and an order of a customer not known yet
+    assert main(["test", str(retail), "--target", target]) == 1
+    out = capsys.readouterr().out
+    assert "data tests: 11 passed, 2 failed" in out
+    assert "FAIL  crm.customers: customer_id unique (1 failing rows)\n        5, 2\n" in out
+    assert main(["show", str(retail), "product", "--target", target]) == 0
+    return capsys.readouterr().out
+
+
+def test_run_test_show_on_chdb(retail, capsys):
+    out = _run_test_show(retail, f"chdb://{retail.parent / 'chdb'}", capsys)
+    assert out.startswith("product (5 rows)") and "Gizmo" in out and "10.49" in out
+    assert not (retail.parent / "retail.duckdb").exists()
+
+
+def test_run_test_show_on_postgres(retail, capsys, pg):
+    with pg.connect() as con:
+        con.execute("DROP DATABASE IF EXISTS run_cli")
+        con.execute("CREATE DATABASE run_cli")
+    out = _run_test_show(retail, f"postgresql://postgres@127.0.0.1:{pg.port}/run_cli", capsys)
+    assert out.startswith("product (5 rows)") and "Gizmo" in out and "10.49" in out
+
+
+def test_a_failing_load_on_chdb_changes_nothing(retail, capsys, tmp_path):
+    """No transactions on ClickHouse: the checks run before any change, and the staging tables are dropped."""
+    target = f"chdb://{tmp_path / 'chdb'}"
+    assert main(["run", str(retail), "--var", "batch=1", "--load-ts", "2024-01-10", "--target", target]) == 0
+    bad = tmp_path / "data" / "customers_9.csv"
+    bad.write_text(
+        "customer_id,full_name,email,segment,country,updated_at\n"
+        "1,Ada,ada@example.com,smb,GB,2024-04-01 00:00:00\n"
+        "1,Ada,ada@example.com,retail,GB,2024-04-01 00:00:00\n"
+    )
+    capsys.readouterr()
+    code = main(["run", str(retail), "--var", "batch=1", "--source", f"crm.customers={bad}", "--load-ts",
+                 "2024-04-10", "--target", target])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1 and "FAILED, rolled back: different rows with the same key" in out
+    from modelc.targets import open_target
+
+    engine = open_target(target)
+    try:
+        assert engine.query("SELECT count() FROM retail.customer").rows == [(6,)]
+        left = engine.query("SELECT name FROM system.tables WHERE database = 'retail' AND name LIKE '\\_mc\\_%'")
+        assert left.rows == []
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "extra"),
+    [("bigquery://project/dataset", "bigquery"), ("clickhouse://localhost", "clickhouse"),
+     ("redshift://me@example.com/dev", "redshift")],
+)  # fmt: skip
+def test_a_missing_connector_names_its_extra(retail, capsys, url, extra):
+    # These connectors are not installed by the test extra (they need a real service).
+    assert main(["run", str(retail), "--var", "batch=1", "--target", url]) == 1
+    err = capsys.readouterr().err
+    assert f"pip install 'modelc[{extra}]'" in err and "Traceback" not in err
+
+
+def test_credentials_in_a_url_are_refused_and_never_printed(retail, capsys):
+    for url in ("postgresql://me:s3cret@db.example.com/dw", "snowflake://acct/db/schema?password=s3cret"):
+        for command in (["run", str(retail), "--var", "batch=1"], ["test", str(retail)], ["show", str(retail)]):
+            assert main([*command, "--target", url]) == 2
+            captured = capsys.readouterr()
+            assert "refused" in captured.err
+            assert "s3cret" not in captured.out + captured.err
+    assert main(["run", str(retail), "--var", "batch=1", "--target", "mysql://db"]) == 2
+    assert "unknown kind of target" in capsys.readouterr().err

@@ -143,14 +143,26 @@ CASES = [
      "E310", 3, 11, "invalid deletes value `invalidte`", "did you mean `invalidate`?"),
     ("bad-open-end", "dimension d from crm.customers {\n  key customer_id\n  open_end 42\n}\n",
      "E310", 3, 12, "invalid open_end value `42`", "`open_end` takes null or a date such as 9999-12-31"),
-    ("bad-late", "satellite s of customer_hub from crm.customers {\n  payload email\n  late never\n}\n",
-     "E310", 3, 8, "invalid late value `never`", "expected ignore or error"),
+    ("satellite-late-without-order",
+     "satellite s of customer_hub from crm.customers {\n  payload email\n  late error\n}\n",
+     "W206", 3, 3, "`late` on satellite `s` has no effect without `changed_by`: a row is late when it changed "
+     "before the stored rows", "add `changed_by COLUMN` (a date or timestamp of the source)"),
+    ("multi-active-changed-by", "satellite s of customer_hub from crm.customers {\n  multi_active segment\n"
+     "  payload email\n  changed_by updated_at\n}\n",
+     "E327", 4, 14, "`changed_by` is not supported on a multi-active satellite",
+     "deliver one state per key and batch, or use a standard satellite"),
+    ("satellite-changed-by-string",
+     "satellite s of customer_hub from crm.customers {\n  payload email\n  changed_by full_name\n}\n",
+     "E309", 3, 14, "`changed_by` column `full_name` is string; it must be a date or timestamp", None),
+    ("bad-late", "satellite s of customer_hub from crm.customers {\n  payload email\n  changed_by updated_at\n"
+     "  late never\n}\n",
+     "E310", 4, 8, "invalid late value `never`", "expected ignore or error"),
     ("option-in-wrong-entity", "hub h from crm.customers {\n  key customer_id\n  changed_by updated_at\n}\n",
-     "E311", 3, 3, "`changed_by` does not belong in a hub", "`changed_by` is an option of dimensions"),
+     "E311", 3, 3, "`changed_by` does not belong in a hub", "`changed_by` is an option of dimensions and satellites"),
     ("load-in-dimension", "dimension d from crm.customers {\n  key customer_id\n  load append\n}\n",
      "E311", 3, 3, "`load` does not belong in a dimension", "`load` is an option of facts"),
     ("calendar-reversed", "dimension cal calendar 2030-01-01 .. 2020-01-01\n",
-     "E312", 1, 24, "calendar `cal` is empty: 2030-01-01 is not before 2020-01-01", "write the earlier date first"),
+     "E312", 1, 24, "calendar `cal` is empty: 2030-01-01 is after 2020-01-01", "write the earlier date first"),
     ("spine-reversed", "pit p of customer_hub {\n  spine day from 2024-02-01 to 2024-01-01\n}\n",
      "E312", 2, 18, "spine range is reversed: 2024-02-01 is after 2024-01-01", "write `from EARLIER to LATER`"),
     ("dimension-without-key", "dimension d from crm.customers {\n  scd1 segment\n}\n",
@@ -322,6 +334,11 @@ dimension cal calendar 2021-01-01 .. 2020-01-01
     ]  # fmt: skip
 
 
+def test_one_day_calendar_is_valid():
+    # Both ends are included: a calendar from a day to the same day holds that day.
+    assert diagnose("dimension cal calendar 2024-02-29 .. 2024-02-29\n") == []
+
+
 def test_unused_source_and_bad_settings():
     text = "model m { schema dw  hash sha512  hash_outpt hex  schema other }\n\nsource s.t {\n  a int\n}\n"
     result = load_text(text, "m.dm")
@@ -450,12 +467,13 @@ link referral from shop.orders {
 
 satellite customer_details of customer_hub from crm.customers {
   payload full_name, email
+  changed_by updated_at
+  late error
 }
 
 satellite order_lines of order_hub from shop.orders {
   multi_active line_no
   payload quantity
-  late error
   record_source "shop"
   partition by day(load_ts)
 }
@@ -587,11 +605,12 @@ def test_link_ir(model):
 def test_satellite_ir(model):
     details = model.get("customer_details")
     assert (details.parent, details.parent_kind, details.parent_columns) == ("customer_hub", "hub", ("customer_id",))
-    assert (details.satellite_kind, details.record_source, details.late) == ("standard", "crm.customers", "ignore")
+    assert (details.satellite_kind, details.record_source) == ("standard", "crm.customers")
+    assert (details.changed_by, details.late) == ("updated_at", "error")
     assert [c.name for c in details.payload] == ["full_name", "email"]
     lines = model.get("order_lines")
     assert lines.satellite_kind == "multi_active" and [c.name for c in lines.multi_active] == ["line_no"]
-    assert (lines.record_source, lines.late) == ("shop", "error")
+    assert (lines.record_source, lines.late, lines.changed_by) == ("shop", "ignore", None)
     assert lines.physical == ir.Physical(partition_by="load_ts", partition_transform="day")
     eff = model.get("order_customer_eff")
     assert (eff.parent_kind, eff.satellite_kind, eff.driving, eff.parent_columns) == (

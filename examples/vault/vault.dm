@@ -30,7 +30,7 @@ source shop.orders from "data/orders_${batch}.csv" {
   status        string     not null
   ordered_at    timestamp  not null
   loaded_at     timestamp  not null
-  test order_id unique
+  test order_id, loaded_at unique
   test status in ["placed", "shipped", "delivered", "cancelled"]
 }
 
@@ -90,8 +90,10 @@ satellite customer_phones of customer_hub from crm.customer_phones {
   payload phone_number
 }
 
+## Several states of an order in one extract are applied in `loaded_at` order.
 satellite order_details of order_hub from shop.orders {
   payload status, ordered_at
+  changed_by loaded_at
   late error
 }
 

@@ -223,6 +223,8 @@ _COUNTERS = (
 def _entity_line(e) -> str:
     if e.skipped:
         return f"  {e.entity:<28} {e.kind:<10} skipped: {e.skipped}"
+    if e.error and e.partial:
+        return f"  {e.entity:<28} {e.kind:<10} FAILED part way (no transactions on this engine; rerun): {e.error}"
     if e.error:
         return f"  {e.entity:<28} {e.kind:<10} FAILED, rolled back: {e.error}"
     counts = "  ".join(f"{k} {e.counts[k]}" for k in _COUNTERS if e.counts.get(k))
@@ -230,7 +232,7 @@ def _entity_line(e) -> str:
 
 
 def cmd_run(args) -> int:
-    """Load the model into DuckDB: schemas, tables, sources, then every load in graph order."""
+    """Load the model into its target (DuckDB by default): schemas, tables, sources, then every load in graph order."""
     import datetime as dt
 
     from . import runtime
@@ -254,6 +256,11 @@ def cmd_run(args) -> int:
         return EXIT_DIAGNOSTICS
     model = loaded.model
     target = args.target or runtime.default_target(args.file, model)
+    try:
+        runtime.check_target(target)  # before it is printed: a URL with credentials is refused, never shown
+    except runtime.RunError as exc:
+        print(f"modelc: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"modelc run {model.name} -> {target}")
     try:
         result = runtime.run(
@@ -348,8 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("file", metavar="FILE")
     g.add_argument("--format", choices=("dot", "mermaid", "json"), default="dot")
     g.set_defaults(func=cmd_graph)
-    target_help = "duckdb:///path.duckdb (default: MODEL_NAME.duckdb next to the model)"
-    r = sub.add_parser("run", help="load the model into DuckDB (the embedded default)")
+    target_help = (
+        "duckdb:///path.duckdb (default: MODEL_NAME.duckdb next to the model), chdb:///dir, "
+        "postgresql://user@host/db, snowflake://account/db/schema, bigquery://project/dataset, "
+        "clickhouse://host, redshift://user@host/db; credentials from the environment (docs/dialects.md)"
+    )
+    r = sub.add_parser("run", help="load the model into a target (the embedded DuckDB by default)")
     r.add_argument("file", metavar="MODEL")
     r.add_argument("--target", "-t", help=target_help)
     r.add_argument("--var", action="append", metavar="NAME=VALUE", help="fills ${NAME} in source locations")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Hashable, Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from . import ir
 from .ast import NO_SPAN
 from .diagnostics import Diagnostic, error
+
+if TYPE_CHECKING:  # networkx takes ~0.2 s to import: only loaded when a graph is built (not by `check`)
+    import networkx as nx
 
 FORMATS = ("dot", "mermaid", "json")
 
@@ -42,6 +44,8 @@ def dependencies(entity: ir.Entity) -> tuple[str, ...]:
 
 
 def build_graph(model: ir.Model) -> nx.DiGraph:
+    import networkx as nx
+
     g = nx.DiGraph(name=model.name)
     for i, entity in enumerate(model.entities):
         g.add_node(entity.name, kind=entity.kind, index=i, span=entity.span)
@@ -63,7 +67,9 @@ def _sorted_edges(g: nx.DiGraph) -> list[tuple[Hashable, Hashable]]:
 
 def order(model: ir.Model | nx.DiGraph) -> list[str]:
     """Entity names in build order; ties go by declaration order. Raises ValueError on a cycle."""
-    g = model if isinstance(model, nx.DiGraph) else build_graph(model)
+    import networkx as nx
+
+    g = build_graph(model) if isinstance(model, ir.Model) else model
     try:
         return list(nx.lexicographical_topological_sort(g, key=lambda n: _rank(g, n)))
     except nx.NetworkXUnfeasible:
@@ -72,6 +78,8 @@ def order(model: ir.Model | nx.DiGraph) -> list[str]:
 
 def cycles(g: nx.DiGraph) -> list[list[Hashable]]:
     """One cycle per strongly connected component, starting at its earliest node: [a, b, c, a]."""
+    import networkx as nx
+
     out = []
     for component in nx.strongly_connected_components(g):
         start = min(component, key=lambda n: _rank(g, n))
@@ -100,7 +108,9 @@ def _cycle_through(g: nx.DiGraph, component: set[Hashable], start: Hashable) -> 
 
 def find_cycles(model: ir.Model | nx.DiGraph) -> list[Diagnostic]:
     """An E220 error per dependency cycle, naming the whole path (`a -> b -> c -> a`)."""
-    g = model if isinstance(model, nx.DiGraph) else build_graph(model)
+    if isinstance(model, ir.Model) and _acyclic(model):
+        return []  # the usual case, decided without building a networkx graph
+    g = build_graph(model) if isinstance(model, ir.Model) else model
     return [
         error(
             "E220",
@@ -110,6 +120,28 @@ def find_cycles(model: ir.Model | nx.DiGraph) -> list[Diagnostic]:
         )  # fmt: skip
         for path in cycles(g)
     ]
+
+
+def _acyclic(model: ir.Model) -> bool:
+    """Whether the model's dependency graph has no cycle (Kahn's algorithm, pure Python)."""
+    names = {e.name for e in model.entities}
+    successors: dict[str, list[str]] = {n: [] for n in names}
+    indegree = dict.fromkeys(names, 0)
+    for entity in model.entities:
+        for dep in dependencies(entity):
+            if dep in names and entity.name not in successors[dep]:
+                successors[dep].append(entity.name)
+                indegree[entity.name] += 1
+    ready = [n for n, d in indegree.items() if d == 0]
+    seen = 0
+    while ready:
+        node = ready.pop()
+        seen += 1
+        for succ in successors[node]:
+            indegree[succ] -= 1
+            if indegree[succ] == 0:
+                ready.append(succ)
+    return seen == len(names)
 
 
 # ---- renderings -----------------------------------------------------------------------------------
@@ -166,7 +198,7 @@ def _json(g: nx.DiGraph) -> str:
 
 def render(model: ir.Model | nx.DiGraph, format: str) -> str:  # noqa: A002 - the CLI's option name
     """The graph as Graphviz dot, a Mermaid flowchart, or node-link JSON; always ends with a newline."""
-    g = model if isinstance(model, nx.DiGraph) else build_graph(model)
+    g = build_graph(model) if isinstance(model, ir.Model) else model
     if format == "dot":
         return "\n".join(_dot(g)) + "\n"
     if format == "mermaid":

@@ -10,6 +10,13 @@ Every expression is built only from nodes sqlglot renders alike on every engine:
 where an engine's own text of a value differs (ClickHouse drops a decimal's
 trailing zeros and reads `%M` as the month name), the text is composed from
 parts instead of trusting a cast or a format string.
+
+The few parts that have no node sqlglot spells right everywhere (the digest, bytes <-> hex, the
+conversion of a timestamptz to UTC) are *dialect parts*: sqlglot's own node, tagged in its `meta`.
+Rendering through a dialect (`Dialect.render`, the load strategies; both use `Dialect.with_names`)
+replaces each by that dialect's spelling: `Dialect.hash_expression` for digests, the dialect's
+`hash_helpers` for the rest. Untagged (e.g. after a round trip through SQL text) they keep sqlglot's
+rendering, which is right on DuckDB, ClickHouse and Snowflake only.
 """
 
 from __future__ import annotations
@@ -26,6 +33,49 @@ DELIMITER = "|"
 DATE_FORMAT = "%Y-%m-%d"
 LOWER_ASCII = "abcdefghijklmnopqrstuvwxyz"
 HashValues = Sequence[tuple[exp.Expression, ir.Type]]
+# `meta` key of a dialect part: ("digest", algorithm, output), ("hex",), ("unhex",) or ("utc",).
+DIALECT_PART = "modelc_hashing"
+HELPERS = ("hex", "unhex", "utc")  # the parts a dialect may spell in `hash_helpers`
+
+
+def _part_of(node: exp.Expression, *what: str) -> exp.Expression:
+    node.meta[DIALECT_PART] = what
+    return node
+
+
+def dialect_part(node: exp.Expression) -> tuple[tuple[str, ...], exp.Expression] | None:
+    """`(tag, argument)` when `node` is a dialect part built here, else None: the argument is the hashed
+    text of a digest, the bytes of "hex", the hex text of "unhex", the timestamptz of "utc"."""
+    meta = node._meta  # not `node.meta`: that creates a dict on every node it is asked of
+    what = meta.get(DIALECT_PART) if meta else None
+    if what is None:
+        return None
+    kind = what[0]
+    if kind == "digest":
+        # MD5(t), MD5Digest(t), SHA2Digest(t) or LOWER(HEX(SHA2Digest(t))): see `digest`.
+        return what, node.this.this.this if isinstance(node, exp.Lower) else node.this
+    if kind == "hex":
+        return what, node.this.this  # LOWER(HEX(b))
+    if kind == "unhex":
+        return what, node.this
+    if kind == "utc":
+        return what, node.args["timestamp"]
+    raise ValueError(f"unknown hashing part {what!r}")
+
+
+def to_hex(value: exp.Expression) -> exp.Expression:
+    """Lower-case hex text of bytes."""
+    return _part_of(exp.Lower(this=exp.Hex(this=value)), "hex")
+
+
+def from_hex(text: exp.Expression) -> exp.Expression:
+    """The bytes that a hex text spells."""
+    return _part_of(exp.Unhex(this=text), "unhex")
+
+
+def to_utc(value: exp.Expression) -> exp.Expression:
+    """A timestamptz as the UTC timestamp (without time zone) of its instant."""
+    return _part_of(exp.ConvertTimezone(target_tz=_lit("UTC"), timestamp=value), "utc")
 
 
 def _lit(text: str) -> exp.Literal:
@@ -95,10 +145,9 @@ def canonical_text(value: exp.Expression, typ: ir.Type) -> exp.Expression:
     if name == "timestamp":
         return _timestamp_text(value)
     if name == "timestamptz":
-        utc = exp.ConvertTimezone(target_tz=_lit("UTC"), timestamp=value)
-        return _concat(_timestamp_text(utc), _lit("Z"))
+        return _concat(_timestamp_text(to_utc(value)), _lit("Z"))
     if name == "binary":
-        return exp.Lower(this=exp.Hex(this=value))
+        return to_hex(value)
     if name == "decimal":
         return _decimal_text(value, typ)
     # int types: an exact integer's text. float/double/json are outside spec v1 (docs/hashing.md): the
@@ -159,15 +208,20 @@ def hashdiff_text(values: HashValues) -> exp.Expression:
 
 
 def digest(text: exp.Expression, algorithm: ir.HashAlgorithm = "md5", output: ir.HashOutput = "hex") -> exp.Expression:
-    """Lower-case hex digest of `text`, or the digest's bytes with `output="binary"`.
+    """Lower-case hex digest of `text`, or the digest's bytes with `output="binary"`: a dialect part, which
+    each dialect writes with its `hash_expression` (section 8 of docs/hashing.md).
 
-    SHA-256 hex goes through the binary digest: sqlglot writes `SHA2(x, 256)` as ClickHouse's and BigQuery's
-    `SHA256(x)`, which returns bytes there, while its binary digest node is right on every tested engine.
+    Its own node is sqlglot's closest one: SHA-256 hex as the hex of the binary digest (sqlglot writes
+    `SHA2(x, 256)` as ClickHouse's and BigQuery's `SHA256(x)`, which returns bytes there).
     """
+    node: exp.Expression
     if algorithm == "sha256":
-        raw: exp.Expression = exp.SHA2Digest(this=text, length=exp.Literal.number(256))
-        return raw if output == "binary" else exp.Lower(this=exp.Hex(this=raw))
-    return exp.MD5Digest(this=text) if output == "binary" else exp.MD5(this=text)
+        node = exp.SHA2Digest(this=text, length=exp.Literal.number(256))
+        if output == "hex":
+            node = exp.Lower(this=exp.Hex(this=node))
+    else:
+        node = exp.MD5Digest(this=text) if output == "binary" else exp.MD5(this=text)
+    return _part_of(node, "digest", algorithm, output)
 
 
 def hash_key(values: HashValues, algorithm: ir.HashAlgorithm = "md5", output: ir.HashOutput = "hex") -> exp.Expression:
@@ -184,7 +238,7 @@ def special_key_expression(
     kind: str, algorithm: ir.HashAlgorithm = "md5", output: ir.HashOutput = "hex"
 ) -> exp.Expression:
     text = _lit(special_key(kind, algorithm))
-    return exp.Unhex(this=text) if output == "binary" else text
+    return from_hex(text) if output == "binary" else text
 
 
 def business_key_hash(

@@ -290,6 +290,7 @@ class Satellite:
     satellite_kind: SatelliteKind = "standard"
     multi_active: tuple[Column, ...] = ()  # sub-sequence key
     driving: str | None = None  # effectivity: role of the driving hub in the link
+    changed_by: str | None = None  # source column ordering several deltas of a key in one batch
     late: LatePolicy = "ignore"
     physical: Physical = Physical()
     tests: tuple[DataTest, ...] = ()
@@ -339,6 +340,7 @@ class Settings:
     schema: str  # target schema of every generated table
     hash: HashAlgorithm = "md5"
     hash_output: HashOutput = "hex"
+    ghost_records: bool = True  # zero/error rows in hubs, a ghost row in every satellite
 
 
 @dataclass(frozen=True, slots=True)

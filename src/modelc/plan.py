@@ -364,7 +364,8 @@ def _hub(p: _Planner, h: ir.Hub) -> TableSpec:
     hk = h.name + HASH_KEY_SUFFIX
     per_key = [tuple(f"{m.source}.{m.columns[i]}" for m in h.sources if i < len(m.columns)) for i in range(len(h.key))]
     cols = [_gen(hk, p.hash_type, False, "hash of the business key", tuple(x for xs in per_key for x in xs))]
-    cols += [ColumnSpec(c.name, c.type, False, c.doc, per_key[i]) for i, c in enumerate(h.key)]
+    # Nullable: the zero and error rows have no business key, and one part of a composite key may be NULL.
+    cols += [ColumnSpec(c.name, c.type, True, c.doc, per_key[i]) for i, c in enumerate(h.key)]
     cols += p.metadata((LOAD_TS, T_TIMESTAMP, False), (RECORD_SOURCE, T_STRING, False))
     return p.table(h, cols, (hk,))
 
@@ -396,6 +397,11 @@ def _satellite(p: _Planner, s: ir.Satellite) -> TableSpec:
     cols = [_gen(hk, p.hash_type, False, f"-> {s.parent}", tuple(f"{src}.{c}" for c in key_cols))]
     cols.append(_gen(LOAD_TS, T_TIMESTAMP, False))
     pk = [hk, LOAD_TS]
+    if s.changed_by is not None:
+        source = p.model.get(src)
+        assert isinstance(source, ir.Source)
+        changed = source.column(s.changed_by)
+        cols.append(ColumnSpec(changed.name, changed.type, False, changed.doc, (f"{src}.{changed.name}",)))
     if s.satellite_kind == "effectivity":
         cols += p.metadata((START_TS, T_TIMESTAMP, False), (END_TS, T_TIMESTAMP, True), (IS_ACTIVE, T_BOOL, False))
     elif s.satellite_kind != "tracking":

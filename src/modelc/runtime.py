@@ -1,15 +1,17 @@
-"""`modelc run` on the embedded default: a DuckDB file, no server.
+"""`modelc run`, `modelc test` and `modelc show` on a target engine (docs/dialects.md, Targets).
 
-A run creates schemas and tables (re-runnable DDL), stages each source from its
-declared files (or an existing table), then runs every entity's load plan in graph
-order, one transaction per entity: a failed check rolls the entity back and leaves
-its table exactly as it was. Each entity reports its counters and seconds.
+The target URL chooses the engine (`modelc.targets`): the embedded DuckDB file by default, chdb,
+PostgreSQL, Snowflake, BigQuery, ClickHouse or Redshift. The dialect rendered is the target's.
+A run creates schemas and tables (re-runnable DDL), stages each source from its declared files (or
+an existing table), then runs every entity's load plan in graph order, one transaction per entity
+where the engine has transactions: a failed check rolls the entity back and leaves its table exactly
+as it was. Engines without transactions (ClickHouse) run a plan's checks before it changes anything.
+Each entity reports its counters and seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -20,13 +22,16 @@ from sqlglot import exp
 
 from . import ir
 from .loads import LoadPlan, plan_entity
+from .targets import RunError, Target, open_target
+from .targets.duckdb import CATALOG, DuckDBTarget, Wrapped, database_path, open_database
 
 DIALECT = "duckdb"
 _VAR = re.compile(r"\$\{(\w+)\}")
 
-
-class RunError(Exception):
-    """A run cannot start (bad target, missing files, unknown variable): nothing was loaded."""
+__all__ = [
+    "CATALOG", "EntityResult", "RunError", "RunResult", "TestResult", "check_target", "database_path", "default_target",
+    "execute_plan", "open_database", "run", "run_tests", "show", "stage_source",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +40,9 @@ class EntityResult:
     kind: str
     counts: Mapping[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    error: str | None = None  # the load failed and was rolled back
+    error: str | None = None  # the load failed: rolled back, or (no transactions) stopped
     skipped: str | None = None  # not loaded, and why
+    partial: bool = False  # failed after changing the target (an engine without transactions): rerun it
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +67,6 @@ def default_target(model_file: str | None, model: ir.Model) -> str:
     return str(base / f"{model.name}.duckdb")
 
 
-def database_path(target: str) -> str:
-    """`duckdb:///abs/path.duckdb`, `duckdb://rel.duckdb`, a bare path, or `:memory:`."""
-    if target.startswith("duckdb://"):
-        rest = target[len("duckdb://") :]
-        return rest or ":memory:"
-    if "://" in target:
-        scheme = target.split("://", 1)[0]
-        raise RunError(f"target `{target}`: the `{scheme}` runtime is not available here; use duckdb:///path.duckdb")
-    return target
-
-
 def source_location(source: ir.Source, overrides: Mapping[str, str], variables: Mapping[str, str]) -> str | None:
     """The files to stage a source from: `--source NAME=PATH` wins, then the model's `from "..."`."""
     location = overrides.get(source.name, source.location)
@@ -86,142 +81,141 @@ def source_location(source: ir.Source, overrides: Mapping[str, str], variables: 
     return _VAR.sub(subst, location)
 
 
-def _duck_type(t: ir.Type) -> str:
-    from . import dialects
-
-    return dialects.get(DIALECT).type_sql(t)
-
-
-CATALOG = "_modelc"  # our name for the attached database file
-
-
-def open_database(path: str):
-    """A connection to the DuckDB file at `path`, attached under our own catalog name.
-
-    DuckDB names a database after its file, so `retail.duckdb` holding schema `retail`
-    makes `retail.customer` ambiguous; attaching it as `_modelc` avoids that.
-    """
-    import duckdb
-
-    con = duckdb.connect()
-    if path != ":memory:":
-        con.execute(f"ATTACH {exp.Literal.string(path).sql(DIALECT)} AS {CATALOG}")
-        con.execute(f"USE {CATALOG}")
-    return con
+def check_target(url: str) -> str:
+    """The target URL checked without connecting (known kind, no credentials in it); how to show it."""
+    return open_target(url, connect=False).display
 
 
 def stage_source(con, source: ir.Source, location: str) -> int:
-    """Replace the source's table by the rows of its files; columns typed as declared."""
-    files = sorted(glob.glob(location))
-    if not files:
-        raise RunError(f"source {source.name}: no file matches {location}")
-    reader = "read_parquet" if all(f.endswith(".parquet") for f in files) else "read_csv"
-    options = ", header = true, all_varchar = true" if reader == "read_csv" else ""
-    file_list = exp.Array(expressions=[exp.Literal.string(f) for f in files]).sql(DIALECT)
-    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}({file_list}{options})").fetchall()}
-    missing = [c.name for c in source.columns if c.name not in present]
-    if missing:
-        raise RunError(f"source {source.name}: {location} has no column {', '.join(missing)}")
-    schema = exp.to_identifier(source.schema or "main", quoted=True).sql(DIALECT)
-    table = exp.table_(source.table, db=source.schema, quoted=True).sql(DIALECT)
-    cols = ", ".join(
-        f"CAST(NULLIF({_q(c.name)}, '') AS {_duck_type(c.type)}) AS {_q(c.name)}"
-        if reader == "read_csv" and c.type.name != "string"
-        else f"CAST({_q(c.name)} AS {_duck_type(c.type)}) AS {_q(c.name)}"
-        for c in source.columns
-    )
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {reader}({file_list}{options})")
-    except Exception as exc:  # a value that does not fit its declared type: name it, load nothing
-        raise RunError(f"source {source.name}: {exc}".splitlines()[0]) from None
-    return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    """Replace the source's table by the rows of its files, on a target or a DuckDB connection."""
+    if not isinstance(con, Target):
+        target = DuckDBTarget(":memory:", connect=False)
+        target.con = con
+        con = target
+    return con.stage(source, location)
 
 
-def _q(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(DIALECT)
+def _as_target(con, dialect: str | None, atomic: bool) -> Target:
+    if isinstance(con, Target):
+        return con
+    return Wrapped(con, dialect or DIALECT, atomic)
 
 
 def execute_plan(
-    con, plan: LoadPlan, load_ts: dt.datetime, dialect: str = DIALECT, atomic: bool = True
+    con, plan: LoadPlan, load_ts: dt.datetime, dialect: str | None = None, atomic: bool = True
 ) -> tuple[dict[str, int], str | None]:
-    """Run a plan in one transaction on a DB-API-like connection or cursor (anything with `execute`
-    returning a cursor, as DuckDB's and the Snowflake connector's cursors do); (counters, error).
-    On error nothing is changed. `atomic=False` runs without a transaction (for test doubles such as
-    fakesnow, whose own bookkeeping cannot share a transaction with temporary tables)."""
+    """Run a plan on a target, in one transaction where it has them; (counters, error).
+
+    `con` is a `Target`, or a DB-API-like connection or cursor (anything whose `execute` returns a cursor,
+    as DuckDB's and the Snowflake connector's do) in `dialect` (default DuckDB); `atomic=False` runs such a
+    connection without a transaction (for fakesnow, whose own bookkeeping cannot share a transaction with
+    temporary tables). On a transactional target an error changes nothing. Without transactions the checks
+    run before the first change, and the staging tables are dropped when the load fails."""
+    counts, error, _ = _execute(_as_target(con, dialect, atomic), plan, load_ts)
+    return counts, error
+
+
+def _execute(target: Target, plan: LoadPlan, load_ts: dt.datetime) -> tuple[dict[str, int], str | None, bool]:
+    """(counters, error, whether the target was changed before the error)."""
     from . import dialects
     from .loads.strategy import render_plan
 
     ts = exp.Literal.string(load_ts.isoformat(sep=" "))
     counts: dict[str, int] = {}
+    atomic = target.transactional
+    rendered = render_plan(plan, dialects.get(target.dialect_for(plan)),
+                           exp.cast(ts, exp.DataType.build("timestamp")),
+                           pretty=False)  # fmt: skip
+    applied = False
 
-    def control(statement: str) -> None:
+    def fail(message: str) -> tuple[dict[str, int], str | None, bool]:
         if atomic:
-            con.execute(statement)
+            target.rollback()
+            return counts, message, False
+        for r in rendered:  # no rollback: at least leave no staging tables behind
+            if r.step.kind == "cleanup":
+                try:
+                    target.execute(r.sql)
+                except Exception:  # noqa: S110 - best effort, the load's own error is the one to report
+                    pass
+        return counts, message, applied
 
-    control("BEGIN TRANSACTION")
+    if atomic:
+        target.begin()
     try:
-        for r in render_plan(plan, dialects.get(dialect), exp.cast(ts, exp.DataType.build("timestamp")), pretty=False):
+        for r in rendered:
             step = r.step
-            cursor = con.execute(r.sql) or con
             if step.kind == "check":
-                rows = cursor.fetchall()
+                rows = target.query(r.sql).rows
                 if rows:
-                    control("ROLLBACK")
                     shown = "; ".join(", ".join(str(v) for v in row) for row in rows[:10])
                     more = " and more" if len(rows) > 10 else ""
-                    return counts, f"{step.message}: {shown}{more}"
+                    return fail(f"{step.message}: {shown}{more}")
             elif step.kind == "count":
-                row = cursor.fetchone()
-                counts.update({d[0].lower(): int(v or 0) for d, v in zip(cursor.description, row, strict=True)})
-        control("COMMIT")
+                result = target.query(r.sql)
+                row = result.rows[0]
+                counts.update({c.lower(): int(v or 0) for c, v in zip(result.columns, row, strict=True)})
+            else:
+                target.execute(r.sql)
+                applied = applied or step.kind == "apply"
+        if atomic:
+            target.commit()
     except Exception as exc:
-        control("ROLLBACK")
-        return counts, str(exc).splitlines()[0]
-    return counts, None
+        return fail(_first_line(exc))
+    return counts, None, False
+
+
+def _first_line(exc: Exception, limit: int = 400) -> str:
+    """An engine's error as one line, without the statement some engines quote in full."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    line = line.split(": In scope ", 1)[0].split(" In scope ", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 METADATA = "_modelc_columns"  # per schema: which columns joined which table after it was created, and when
+_META_COLUMNS = (("table_name", ir.Type("string")), ("column_name", ir.Type("string")),
+                 ("added_at", ir.Type("timestamp")))  # fmt: skip
 
 
 def _existing_columns(con) -> dict[tuple[str, str], set[str]]:
-    rows = con.execute(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE table_catalog = ?",
-        [CATALOG],
-    ).fetchall()
-    out: dict[tuple[str, str], set[str]] = {}
-    for schema, table, column in rows:
-        out.setdefault((schema, table), set()).add(column)
-    return out
+    return _as_target(con, DIALECT, True).columns()
 
 
 def evolve(con, tables, before: dict[tuple[str, str], set[str]], load_ts: dt.datetime) -> dict[str, dict]:
-    """Add the columns a model gained to tables that already existed, and record when (DuckDB).
+    """Add the columns a model gained to tables that already existed, and record when.
 
     Returns, per entity, the columns added since its table was created and when: a load treats a NULL
     there in an older row as "not known yet" (docs/semantics.md), so adding a column never re-versions.
     """
     from . import dialects
 
-    duck = dialects.get(DIALECT)
+    target = _as_target(con, DIALECT, True)
+    d = dialects.get(target.dialect)
     out: dict[str, dict] = {}
     if not tables.tables:
         return out
-    schema = _q(tables.tables[0].schema)
-    meta = f"{schema}.{_q(METADATA)}"
-    con.execute(f"CREATE TABLE IF NOT EXISTS {meta} (table_name VARCHAR, column_name VARCHAR, added_at TIMESTAMP)")
+    schema = tables.tables[0].schema
+    meta = target.table_sql(schema, METADATA)
+    if (schema, METADATA) not in before:
+        create = target.create_table_sql(schema, METADATA, _META_COLUMNS)
+        target.execute(create.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
     for spec in tables.tables:
         existing = before.get((spec.schema, spec.name))
         if existing is None:
             continue  # created by this run: every column is there from the start
-        target = exp.table_(spec.name, db=spec.schema, quoted=True).sql(DIALECT)
+        table = target.table_sql(spec.schema, spec.name)
         for col in spec.columns:
             if col.name not in existing:
-                con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(col.name)} {duck.type_sql(col.type)}")
-                con.execute(f"INSERT INTO {meta} VALUES (?, ?, ?)", [spec.name, col.name, load_ts])
-    for table, column, added_at in con.execute(f"SELECT table_name, column_name, MAX(added_at) FROM {meta} "
-                                               "GROUP BY table_name, column_name").fetchall():  # fmt: skip
-        entity = next((t.entity for t in tables.tables if t.name == table), None)
+                kind = d.render(d.column_type(col, nullable=True), pretty=False)
+                target.execute(f"ALTER TABLE {table} ADD COLUMN {target.ident(col.name)} {kind}")
+                values = exp.values([(exp.Literal.string(spec.name), exp.Literal.string(col.name),
+                                      exp.cast(exp.Literal.string(load_ts.isoformat(sep=" ")), "timestamp"))])
+                target.execute(f"INSERT INTO {meta} {target.sql(values)}")  # fmt: skip
+    names = ", ".join(target.ident(c) for c in ("table_name", "column_name"))
+    rows = target.query(f"SELECT {names}, MAX({target.ident('added_at')}) FROM {meta} GROUP BY {names}").rows
+    for table_name, column, added_at in rows:
+        entity = next((t.entity for t in tables.tables if t.name == table_name), None)
         if entity is not None:
             out.setdefault(entity, {})[column] = added_at
     return out
@@ -229,14 +223,15 @@ def evolve(con, tables, before: dict[tuple[str, str], set[str]], load_ts: dt.dat
 
 def run(
     model: ir.Model,
-    target: str,
+    target: str | Target,
     *,
     sources: Mapping[str, str] | None = None,
     variables: Mapping[str, str] | None = None,
     load_ts: dt.datetime | None = None,
     on_entity: Callable[[EntityResult], None] | None = None,
 ) -> RunResult:
-
+    """Load `model` into the engine at the URL `target` (a bare path is a DuckDB file), or into an open
+    `Target` (left open)."""
     from .api import compile as compile_model
 
     sources, variables = dict(sources or {}), dict(variables or {})
@@ -244,16 +239,21 @@ def run(
     if unknown:
         raise RunError(f"--source names no source of the model: {', '.join(unknown)}")
     load_ts = load_ts or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    path = database_path(target)
-    compiled = compile_model(model, DIALECT, loads=False)
     locations = {s.name: source_location(s, sources, variables) for s in model.of_kind("source")}
-    con = open_database(path)
+    engine = target if isinstance(target, Target) else open_target(target)
     try:
-        before = _existing_columns(con)
-        for st in compiled.statements:
-            if st.kind == "ddl":
-                con.execute(st.sql)
-        added = evolve(con, compiled.plan, before, load_ts)
+        compiled = compile_model(model, engine.dialect, loads=False)
+        if not compiled.ok:
+            problems = "; ".join(d.message for d in compiled.diagnostics if str(d.severity) == "error")
+            raise RunError(f"the model cannot be loaded on {engine.dialect}: {problems}")
+        try:
+            before = engine.columns()
+            for st in compiled.statements:
+                if st.kind == "ddl":
+                    engine.execute(st.sql)
+            added = evolve(engine, compiled.plan, before, load_ts)
+        except Exception as exc:  # the engine refused the DDL: say so in one line, no traceback
+            raise RunError(f"creating the tables on {engine.display}: {_first_line(exc)}") from None
         results: list[EntityResult] = []
 
         def report(result: EntityResult) -> None:
@@ -267,7 +267,12 @@ def run(
             if location is None:
                 report(EntityResult(source.name, "source", skipped="an existing table"))
                 continue
-            rows = stage_source(con, source, location)
+            try:
+                rows = engine.stage(source, location)
+            except RunError:
+                raise
+            except Exception as exc:
+                raise RunError(f"source {source.name}: {_first_line(exc)}") from None
             report(EntityResult(source.name, "source", {"staged": rows}, time.perf_counter() - started))
         for name in compiled.plan.order:
             entity = model.get(name)
@@ -278,11 +283,12 @@ def run(
             if plan is None:
                 report(EntityResult(name, entity.kind, skipped="no load for this entity kind yet"))
                 continue
-            counts, err = execute_plan(con, plan, load_ts)
-            report(EntityResult(name, entity.kind, counts, time.perf_counter() - started, err))
+            counts, err, partial = _execute(engine, plan, load_ts)
+            report(EntityResult(name, entity.kind, counts, time.perf_counter() - started, err, partial=partial))
     finally:
-        con.close()
-    return RunResult(target, load_ts, tuple(results))
+        if engine is not target:
+            engine.close()
+    return RunResult(engine.display, load_ts, tuple(results))
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,44 +299,47 @@ class TestResult:
     rows: tuple[tuple, ...]  # a few failing rows
 
 
-def _connect_existing(target: str):
-
-    path = database_path(target)
-    if path != ":memory:" and not Path(path).exists():
-        raise RunError(f"{path} does not exist: run the model first (modelc run)")
-    return open_database(path)
+def _connect_existing(target: str) -> Target:
+    probe = open_target(target, connect=False)
+    if not probe.exists():
+        where = getattr(probe, "path", target)
+        raise RunError(f"{where} does not exist: run the model first (modelc run)")
+    return open_target(target)
 
 
 def run_tests(model: ir.Model, target: str) -> list[TestResult]:
     from . import dialects
     from .datatests import compile_tests
 
-    dialect = dialects.get(DIALECT)
-    con = _connect_existing(target)
+    engine = _connect_existing(target)
+    dialect = dialects.get(engine.dialect)
     out = []
     try:
         for t in compile_tests(model):
             try:
-                failures = con.execute(dialect.render(t.count, pretty=False)).fetchone()[0]
-                rows = tuple(con.execute(dialect.render(t.failing, pretty=False)).fetchall()) if failures else ()
+                failures = engine.query(dialect.render(t.count, pretty=False)).rows[0][0]
+                rows = tuple(engine.query(dialect.render(t.failing, pretty=False)).rows) if failures else ()
             except Exception as exc:  # e.g. a table not loaded yet: the test fails, with the reason
-                failures, rows = 1, ((str(exc).splitlines()[0],),)
-            out.append(TestResult(t.entity, t.name, failures, rows))
+                failures, rows = 1, ((str(exc).strip().splitlines()[0],),)
+            out.append(TestResult(t.entity, t.name, int(failures), rows))
     finally:
-        con.close()
+        engine.close()
     return out
 
 
 def show(model: ir.Model, target: str, entities: list[str] | None = None, limit: int = 30) -> str:
-    """The loaded tables as compact text boxes (DuckDB's own renderer)."""
-    from . import plan
+    """The loaded tables as compact text boxes."""
+    import sqlglot
+
+    from . import dialects, plan
 
     tables = plan.build(model)
     names = entities or [n for n in tables.order if not isinstance(model.get(n), ir.Source)]
     unknown = [n for n in names if tables.table(n) is None]
     if unknown:
         raise RunError(f"no table for {', '.join(unknown)}")
-    con = _connect_existing(target)
+    engine = _connect_existing(target)
+    d = dialects.get(engine.dialect)
     parts = []
     try:
         for name in names:
@@ -339,13 +348,24 @@ def show(model: ir.Model, target: str, entities: list[str] | None = None, limit:
             hidden = {"dw_loaded_at", "dw_updated_at", "dw_changed_at"}
             cols = ", ".join(_q(c) for c in spec.column_names if c not in hidden)
             order = ", ".join(_q(c) for c in _display_order(model.get(name))) or "1"
-            total = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            cur = con.execute(f"SELECT {cols} FROM {table} ORDER BY {order} NULLS FIRST LIMIT {int(limit)}")
-            header = [d[0] for d in cur.description]
-            parts.append(f"{name} ({total} rows)\n{_box(header, cur.fetchall())}")
+            total = engine.query(d.render(sqlglot.parse_one(f"SELECT COUNT(*) FROM {table}", read=DIALECT),
+                                          pretty=False)).rows[0][0]  # fmt: skip
+            select = f"SELECT {cols} FROM {table} ORDER BY {order} NULLS FIRST LIMIT {int(limit)}"
+            result = engine.query(d.render(sqlglot.parse_one(select, read=DIALECT), pretty=False))
+            header = [model_column(c, spec.column_names) for c in result.columns]
+            parts.append(f"{name} ({total} rows)\n{_box(header, result.rows)}")
     finally:
-        con.close()
+        engine.close()
     return "\n".join(parts)
+
+
+def model_column(name: str, known) -> str:
+    """A result column as the model spells it (Snowflake returns bare names upper-cased)."""
+    return next((k for k in known if k.lower() == name.lower()), name) if name not in known else name
+
+
+def _q(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(DIALECT)
 
 
 def _display_order(entity: ir.Entity) -> list[str]:

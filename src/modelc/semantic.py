@@ -76,12 +76,14 @@ CODES: dict[str, str] = {
     "E324": "`incremental on` needs a date, timestamp or numeric column",
     "E325": "key columns given in the wrong place",
     "E326": "a `references` test maps a different number of columns",
+    "E327": "`changed_by` on a multi-active, effectivity or record-tracking satellite",
     "W200": "a pii column is used as a partition, cluster, sort or distribution key",
     "W201": "a pii column is a hub business key",
     "W202": "a tracked (scd) column is also the key; it is left out of the tracked columns",
     "W203": "a source no entity uses",
     "W204": "`at` on a dimension without history",
     "W205": "a payload on a link that is not `transactional`",
+    "W206": "`late` on a satellite without `changed_by` has no effect",
 }
 
 AGGREGATIONS = ("sum", "count", "min", "max", "avg", "count_distinct", "none")
@@ -97,10 +99,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "hash": ("md5", "sha256"),
     "hash_output": ("hex", "binary"),
 }
-SETTINGS = ("schema", "hash", "hash_output")
+SETTINGS = ("schema", "hash", "hash_output", "ghost_records")
 # The one-value options the grammar accepts in any body, and the entity kinds they mean something in.
 OPTION_KINDS: dict[str, tuple[str, ...]] = {
-    "changed_by": ("dimension",),
+    "changed_by": ("dimension", "satellite"),
     "duplicates": ("dimension", "fact"),
     "late": ("dimension", "satellite"),
     "valid_from": ("dimension",),
@@ -471,9 +473,19 @@ class _Analyzer:
                     values[key] = lit.text
                 else:
                     self.err("E310", "`schema` takes a name", lit.span)
+            elif key == "ghost_records":
+                if lit.kind == "bool":
+                    values[key] = lit.text
+                else:
+                    self.err("E310", "`ghost_records` takes `true` or `false`", lit.span)
             elif (value := self.choice(lit.text, lit.span, key)) is not None:
                 values[key] = value
-        return ir.Settings(values.get("schema", model), values.get("hash", "md5"), values.get("hash_output", "hex"))  # type: ignore[arg-type]
+        return ir.Settings(
+            values.get("schema", model),
+            values.get("hash", "md5"),  # type: ignore[arg-type]
+            values.get("hash_output", "hex"),  # type: ignore[arg-type]
+            values.get("ghost_records", "true") == "true",
+        )
 
     # -- name resolution
     def resolve(self, ref: ast.Name | ast.QName, kinds: tuple[str, ...], code: str, what: str) -> Any | None:
@@ -482,7 +494,8 @@ class _Analyzer:
         if not name:
             return None
         target = self.index.get(name)
-        candidates = [n for k in kinds for n in self.names[k]]
+        if target is None or target.kind not in kinds:  # only an error lists them (O(entities) per call)
+            candidates = [n for k in kinds for n in self.names[k]]
         if target is None:
             self.unknown(
                 code, f"unknown {what} `{name}`", ref.span, name, candidates, qualified=isinstance(ref, ast.QName)
@@ -840,10 +853,10 @@ class _Analyzer:
 
     def calendar(self, e: ast.Calendar) -> ir.Calendar:
         start, end = _date(e.start), _date(e.end)
-        if start is not None and end is not None and start >= end:
+        if start is not None and end is not None and start > end:  # both ends are days of the calendar
             self.err(
                 "E312",
-                f"calendar `{e.name.value}` is empty: {start} is not before {end}",
+                f"calendar `{e.name.value}` is empty: {start} is after {end}",
                 _join(e.start.span, e.end.span),
                 hint="write the earlier date first",
             )
@@ -1351,6 +1364,7 @@ class _Analyzer:
                 hint="add `payload COLUMNS`, or make it `tracking` or `effectivity`",
             )
         driving = self.driving(items.one("effectivity"), parent, e.parent)
+        changed_by = self.satellite_order(items, scope, kind, owner)
         target = _generated(
             (e.parent.value + HASH_KEY_SUFFIX, self.hash_type),
             (LOAD_TS, _TIMESTAMP),
@@ -1360,6 +1374,8 @@ class _Analyzer:
             target |= _generated((START_TS, _TIMESTAMP), (END_TS, _TIMESTAMP), (IS_ACTIVE, _BOOL))
         elif kind != "tracking":
             target |= _generated((HASH_DIFF, self.hash_type)) | {c.name: c for c in (*multi, *payload)}
+        if changed_by is not None:
+            target[changed_by.name] = changed_by
         self.targets[name] = target
         return ir.Satellite(
             name=name,
@@ -1372,12 +1388,46 @@ class _Analyzer:
             satellite_kind=kind,  # type: ignore[arg-type]
             multi_active=tuple(multi),
             driving=driving,
+            changed_by=changed_by.name if changed_by is not None else None,
             late=self.option_choice(items.one("late"), "ignore"),  # type: ignore[arg-type]
             physical=self.physical(items, target, owner),
             tests=self.tests(items.all("test"), target, owner, name),
             doc=e.doc,
             span=e.span,
         )
+
+    def satellite_order(self, items: Any, scope: _Scope, kind: str, owner: str) -> ir.Column | None:
+        """`changed_by`: the source column that orders several deltas of one key in a batch; `late`
+        needs it (a row is late against the change time of the stored rows)."""
+        node = self.option_name(items.one("changed_by"))
+        late = items.one("late")
+        if node is None:
+            if late is not None:
+                self.warn(
+                    "W206",
+                    f"`late` on {owner} has no effect without `changed_by`: a row is late when it changed "
+                    "before the stored rows",
+                    late.span,
+                    hint="add `changed_by COLUMN` (a date or timestamp of the source)",
+                )
+            return None
+        if kind != "standard":
+            self.err(
+                "E327",
+                f"`changed_by` is not supported on a {kind.replace('_', '-')} satellite",
+                node.span,
+                hint="deliver one state per key and batch, or use a standard satellite",
+            )
+            return None
+        col = self.column(scope, node)
+        if col.type is not _UNKNOWN and not col.type.is_temporal:
+            self.err(
+                "E309",
+                f"`changed_by` column `{col.name}` is {col.type}; it must be a date or timestamp",
+                node.span,
+            )
+            return None
+        return col if col.type is not _UNKNOWN else None
 
     def link_columns(self, link: ir.Link, scope: _Scope, at: ast.Span) -> None:
         """A satellite of a link reads the link's key (hub columns and child keys) from its own source."""

@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 import sqlglot
 from sqlglot import exp
 
-from .. import ir
+from .. import hashing, ir
 from ..diagnostics import Diagnostic, error, warning
 from ..plan import ColumnSpec, TableSpec
 from . import identifiers
@@ -39,6 +39,7 @@ CAPABILITIES = (
     ("has_insert_on_conflict", "`INSERT ... ON CONFLICT`"),
     ("has_identity_columns", "identity / autoincrement columns"),
     ("transactional_ddl", "DDL inside a transaction"),
+    ("temporary_tables", "temporary tables every statement of a load can read (else: staging tables)"),
     ("primary_key", "primary keys"),
     ("supports_schemas", "schemas (else: a database)"),
     ("max_identifier_bytes", "longest name (bytes)"),
@@ -75,8 +76,19 @@ class Dialect:
     has_insert_on_conflict: ClassVar[bool] = False
     has_identity_columns: ClassVar[bool] = False
     transactional_ddl: ClassVar[bool] = False  # DDL can be rolled back with the loads
+    # Temporary tables that every statement of a load can read. Without them (ClickHouse: mutations run
+    # outside the session and do not see its temporary tables) a load's staging tables are ordinary tables
+    # in the model's schema (`persistent_staging`).
+    temporary_tables: ClassVar[bool] = True
+    # Engines without WEEKOFYEAR/DAY/MONTH/YEAR functions: date parts are written EXTRACT(<part> FROM d), the
+    # ISO week under this name (PostgreSQL and Redshift: WEEK; BigQuery: ISOWEEK). None: sqlglot's functions.
+    extract_iso_week: ClassVar[str | None] = None
     # SQL (in this dialect) of each hash; `__value__` stands for the string to hash.
     hash_functions: ClassVar[Mapping[HashKey, str]] = {}
+    # The other parts of the hashing SQL (modelc.hashing.HELPERS) this dialect spells itself, `__value__` their
+    # argument: "hex" (bytes -> lower-case hex text), "unhex" (hex text -> bytes), "utc" (a timestamptz as
+    # its UTC timestamp). A part not listed keeps sqlglot's own node, right where sqlglot is.
+    hash_helpers: ClassVar[Mapping[str, str]] = {}
 
     # ---- DDL ----
     primary_key: ClassVar[PrimaryKeyMode] = "informational"
@@ -128,12 +140,33 @@ class Dialect:
     def hash_expression(
         self, value: exp.Expression, algorithm: ir.HashAlgorithm, output: ir.HashOutput
     ) -> exp.Expression:
-        template = _parse_template(self.hash_functions[(algorithm, output)], self.sqlglot_name).copy()
+        return self._fill(self.hash_functions[(algorithm, output)], value)
+
+    def _fill(self, template_sql: str, value: exp.Expression) -> exp.Expression:
+        template = _parse_template(template_sql, self.sqlglot_name).copy()
 
         def put(node: exp.Expression) -> exp.Expression:
             return value.copy() if isinstance(node, exp.Column) and node.name == _VALUE else node
 
         return template.transform(put)
+
+    def hashing_part(self, node: exp.Expression) -> exp.Expression:
+        """`node` in this dialect's words when it is a dialect part of modelc.hashing (a digest, bytes <-> hex,
+        timestamptz -> UTC), else `node` itself. Digests go through `hash_expression`, the rest through
+        `hash_helpers`."""
+        part = hashing.dialect_part(node)
+        if part is None:
+            return node
+        what, value = part
+        if what[0] == "digest":
+            return self.hash_expression(value, what[1], what[2])  # type: ignore[arg-type]
+        template = self.hash_helpers.get(what[0])
+        return node if template is None else self._fill(template, value)
+
+    def persistent_staging(self, expression: exp.Expression, staged: set[str], schema: str) -> exp.Expression:
+        """`expression` with the load's temporary tables (`staged`) as ordinary tables of `schema`: for
+        dialects without `temporary_tables` (overridden there)."""
+        return expression
 
     # ---- DDL ----
 
@@ -143,13 +176,19 @@ class Dialect:
         return self.with_names(expression).sql(dialect=self.sqlglot_name, pretty=pretty)
 
     def with_names(self, expression: exp.Expression) -> exp.Expression:
-        """A copy of `expression` whose identifiers follow this dialect's quoting rule."""
+        """A copy of `expression` whose identifiers follow this dialect's quoting rule, and whose hashing parts
+        are written the dialect's way (`hashing_part`)."""
+
+        if self.extract_iso_week:
+            expression = expression.transform(lambda n: extract_parts(n, self.extract_iso_week))
 
         def rewrite(node: exp.Expression) -> exp.Expression:
             # A parsed ClickHouse ENGINE is an Identifier too, but a keyword-like name, not a column or table.
             if isinstance(node, exp.Identifier) and not isinstance(node.parent, exp.EngineProperty):
                 return self.identifier(node.name)
-            return node
+            spelled = self.hashing_part(node)
+            # A replaced node's children are not visited by `transform`: name (and spell) them here.
+            return node if spelled is node else self.with_names(spelled)
 
         return expression.transform(rewrite)
 
@@ -244,6 +283,16 @@ def _and(words: list[str]) -> str:
     if len(words) < 2:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def extract_parts(node: exp.Expression, iso_week: str = "WEEK") -> exp.Expression:
+    """Date parts as EXTRACT, for engines without WEEKOFYEAR/DAY/MONTH/YEAR functions. `iso_week` is the
+    engine's name of the ISO week (PostgreSQL and Redshift: WEEK; BigQuery: ISOWEEK)."""
+    parts = {exp.WeekOfYear: iso_week, exp.Day: "DAY", exp.Month: "MONTH", exp.Year: "YEAR"}
+    for kind, unit in parts.items():
+        if type(node) is kind:
+            return exp.Extract(this=exp.var(unit), expression=node.this)
+    return node
 
 
 def temporal_unit(transform: ir.PartitionTransform | None) -> str:

@@ -21,6 +21,7 @@ class BigQuery(Dialect):
 
     merge_not_matched_by_source = True
     has_delete_using = False
+    extract_iso_week = "ISOWEEK"  # EXTRACT(WEEK) counts weeks from Sunday
     primary_key = "informational"  # written `PRIMARY KEY (...) NOT ENFORCED`
     max_decimal_precision = 76
     physical_options = frozenset({"partition_by", "cluster_by"})

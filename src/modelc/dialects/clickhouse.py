@@ -15,7 +15,32 @@ from .base import E_OPTION, W_NULLABLE_KEY, Dialect, bad_option, temporal_unit
 
 # Engines whose only required clause is ORDER BY (ReplacingMergeTree gets its version column with the loads).
 ENGINES = ("MergeTree", "ReplacingMergeTree", "SummingMergeTree", "AggregatingMergeTree")
+_SECONDS_TIMESTAMPS = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
 _PARTITION_FUNCTIONS = {"DAY": "toYYYYMMDD", "MONTH": "toYYYYMM", "YEAR": "toYear"}
+
+
+def _standard_nulls(node: exp.Expression) -> exp.Expression:
+    """Window functions with the standard's NULLs: ClickHouse's `lag`/`lead` past the partition give the
+    type's default (0, 1970-01-01) for a non-Nullable argument, and its `first_value`/`last_value` skip
+    NULLs. The argument is made Nullable, and FIRST_VALUE/LAST_VALUE respect NULLs."""
+    if isinstance(node, exp.Lag | exp.Lead):
+        node.set("this", exp.Anonymous(this="toNullable", expressions=[node.this]))
+    elif isinstance(node, exp.FirstValue | exp.LastValue):
+        name = "first_value_respect_nulls" if isinstance(node, exp.FirstValue) else "last_value_respect_nulls"
+        return exp.Anonymous(this=name, expressions=[node.this])
+    return node
+
+
+def _name_projections(node: exp.Expression) -> exp.Expression:
+    """`SELECT b.x` names its column `b.x` on ClickHouse (the analyzer keeps the qualifier), elsewhere `x`:
+    give every qualified column of a projection its plain name, so CTEs and staging tables read the same."""
+    if isinstance(node, exp.Select):
+        named = [
+            exp.alias_(p, p.name) if isinstance(p, exp.Column) and p.table and not isinstance(p.this, exp.Star) else p
+            for p in node.expressions
+        ]
+        node.set("expressions", named)
+    return node
 
 
 class ClickHouse(Dialect):
@@ -28,6 +53,7 @@ class ClickHouse(Dialect):
     merge_source_subquery = False
     has_update_from = False
     has_delete_using = False
+    temporary_tables = False  # a mutation (the DELETE of an upsert) cannot read the session's temporary tables
     primary_key = "none"  # the sorting key (ORDER BY) plays its part
     supports_schemas = False  # the model's schema is a DATABASE
     max_decimal_precision = 76
@@ -55,6 +81,41 @@ class ClickHouse(Dialect):
         "json": "JSON",
         "binary": "String",
     }
+
+    def with_names(self, expression: exp.Expression) -> exp.Expression:
+        # sqlglot spells TIMESTAMP as DateTime: whole seconds from 1970. Casts in loads must keep microseconds
+        # (ordered satellite deltas) and reach 1900 (system rows), like the DateTime64(6) columns.
+        def widen(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.DATE:
+                # Date stops at 1970..2149: a cast to DATE ('1900-01-01', birth dates) is Date32, like the columns.
+                cast = isinstance(node.parent, exp.Cast)
+                node = exp.DataType.build("Date32", dialect="clickhouse")
+                node.set("nullable", True if cast else None)
+            if isinstance(node, exp.DataType) and node.this in _SECONDS_TIMESTAMPS:
+                # A cast can meet a NULL (`CAST(NULL AS TIMESTAMP)` fills a UNION branch): Nullable, as elsewhere.
+                cast = isinstance(node.parent, exp.Cast)
+                node = exp.DataType.build("DateTime64(6)", dialect="clickhouse")
+                node.set("nullable", True if cast else None)
+            return node
+
+        return super().with_names(
+            expression.transform(widen).transform(_standard_nulls).transform(_name_projections)
+        )
+
+    def persistent_staging(self, expression: exp.Expression, staged: set[str], schema: str) -> exp.Expression:
+        # A Memory table in the model's database, replaced when a failed run left one behind.
+        def stage(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Table) and not node.args.get("db") and node.name in staged:
+                node = node.copy()
+                node.set("db", exp.to_identifier(schema))
+                return node
+            if isinstance(node, exp.Create) and node.find(exp.TemporaryProperty):
+                node.set("replace", True)
+                props = [p for p in node.args["properties"].expressions if not isinstance(p, exp.TemporaryProperty)]
+                node.set("properties", exp.Properties(expressions=[*props, exp.EngineProperty(this=exp.var("Memory"))]))
+            return node
+
+        return expression.transform(stage)
 
     def data_type(self, t: ir.Type, nullable: bool = True) -> exp.DataType:
         dt = super().data_type(t)

@@ -12,6 +12,17 @@ from .base import Dialect, bad_option
 _MAX_VARCHAR = 65535  # bytes
 
 
+def _cast_varchar(node: exp.Expression) -> exp.Expression:
+    # A cast to text in a load: VARCHAR(65535), which Redshift reads as VARCHAR(MAX) (a bare VARCHAR would be
+    # VARCHAR(256) and truncate) and PostgreSQL accepts too, so the load statements run on both.
+    if isinstance(node, exp.DataType) and isinstance(node.parent, exp.Cast):
+        size = node.find(exp.DataTypeParam)
+        max_size = node.is_type("varchar") and size is not None and size.name.upper() == "MAX"
+        if node.is_type("text") or max_size:  # sqlglot prints TEXT as VARCHAR(MAX) for Redshift
+            return exp.DataType.build(f"VARCHAR({_MAX_VARCHAR})", dialect="redshift")
+    return node
+
+
 class Redshift(Dialect):
     name = "redshift"
     sqlglot_name = "redshift"
@@ -21,6 +32,7 @@ class Redshift(Dialect):
     merge_source_subquery = False
     has_identity_columns = True
     transactional_ddl = True
+    extract_iso_week = "WEEK"  # no WEEK_OF_YEAR function; its WEEK date part is the ISO week
     primary_key = "informational"  # accepted and used by the planner, never enforced
     physical_options = frozenset({"sortkey", "distkey", "diststyle"})
     max_identifier_bytes = 127
@@ -29,6 +41,14 @@ class Redshift(Dialect):
         ("md5", "binary"): "FROM_HEX(MD5(__value__))",
         ("sha256", "hex"): "SHA2(__value__, 256)",
         ("sha256", "binary"): "FROM_HEX(SHA2(__value__, 256))",
+    }
+    # MD5 and SHA2 return lower-case hex text; VARBYTE <-> hex is TO_HEX (lower case) and FROM_HEX (no UNHEX).
+    # CONVERT_TIMEZONE('UTC', x) would read a timestamptz in the session's time zone; AT TIME ZONE converts
+    # the instant.
+    hash_helpers = {
+        "hex": "TO_HEX(__value__)",
+        "unhex": "FROM_HEX(__value__)",
+        "utc": "__value__ AT TIME ZONE 'UTC'",
     }
     types = {
         "int": "INTEGER",
@@ -77,3 +97,7 @@ class Redshift(Dialect):
         if p.sortkey:
             props.append(exp.SortKeyProperty(this=[self.identifier(c) for c in p.sortkey], compound=False))
         return props
+
+    def with_names(self, expression: exp.Expression) -> exp.Expression:
+        # Casts to text in loads as VARCHAR(65535): the same on Redshift, and PostgreSQL runs them too.
+        return super().with_names(expression.transform(_cast_varchar))

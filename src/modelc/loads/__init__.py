@@ -80,7 +80,7 @@ def plan_entity(model, name: str, added=None) -> LoadPlan | None:
         return plan_fact(entity, model.get(entity.source), model, table)
     if isinstance(entity, ir.Calendar):
         return plan_calendar(entity, model.settings)
-    if isinstance(entity, ir.Hub | ir.Link | ir.Satellite):
+    if isinstance(entity, ir.Hub | ir.Link | ir.Satellite | ir.Pit | ir.Bridge):
         from .vault import plan_vault
 
         return plan_vault(entity, model)

@@ -12,8 +12,11 @@
    MERGE needs no conditions), or UPDATE ... FROM + INSERT where MERGE is missing.
 
 The SQL is written once in DuckDB's dialect with every identifier quoted, parsed by
-sqlglot into expressions, and rendered per dialect from there. Internal columns are
-prefixed `_mc_` so they cannot collide with a model's columns.
+sqlglot into expressions, and rendered per dialect from there. The hash expressions
+(surrogate keys, the row hash that picks among duplicates) are spliced in as sqlglot
+nodes after parsing (`loads.sql.Spliced`), not written as DuckDB text: each dialect
+spells them its own way (docs/hashing.md). Internal columns are prefixed `_mc_` so they
+cannot collide with a model's columns.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlglot import exp
 from .. import hashing, ir
 from ..plan import CHANGED_AT, IS_DELETED, LOADED_AT, TableSpec
 from . import LOAD_TS, LoadPlan, Step, Upsert
-from .sql import READ, lit, ne_any, on, parse, q, qt
+from .sql import READ, Spliced, lit, ne_any, on, parse, q, qt
 
 MEMBER_VALID_FROM = "0001-01-01 00:00:00"
 
@@ -86,6 +89,7 @@ class DimensionLoad:
         self.unknown_key = lit(hashing.special_key("unknown", settings.hash))
         self.error = lit(hashing.special_key("error", settings.hash))
         self.load_ts = f"CAST(${LOAD_TS} AS TIMESTAMP)"
+        self.hashes = Spliced()  # hash expressions, put into the parsed statements
 
     # ---- physical layout --------------------------------------------------------------
 
@@ -129,7 +133,7 @@ class DimensionLoad:
 
     def _row_hash(self, alias: str) -> str:
         values = [(exp.column(c, table=alias, quoted=True), self._type(c)) for c in self.cols]
-        return hashing.hash_key(values, self.settings.hash).sql(READ)
+        return self.hashes.add(hashing.hash_key(values, self.settings.hash))
 
     def unknown(self, alias: str, col: str) -> str | None:
         """`alias` does not know `col` yet: NULL in a row loaded before the column joined the model."""
@@ -156,7 +160,7 @@ class DimensionLoad:
         values = [(exp.column(k, table=alias, quoted=True), self.key_types[k]) for k in self.keys]
         if valid_from is not None:
             values.append((exp.column(valid_from, table=alias, quoted=True), ir.Type("timestamp")))
-        return hashing.hash_key(values, self.settings.hash).sql(READ)
+        return self.hashes.add(hashing.hash_key(values, self.settings.hash))
 
     # ---- stage 1: the batch -----------------------------------------------------------------
 
@@ -176,14 +180,14 @@ class DimensionLoad:
                 f"ORDER BY {self._row_hash('d')}, _mc_del DESC) AS _mc_pick FROM ({select}) AS d) AS p "
                 "WHERE _mc_pick = 1"
             )
-        steps.append(Step("stage", parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
+        steps.append(Step("stage", self.hashes.parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
         if self.dim.duplicates == "error":
             check = (
                 f"SELECT {key_cols}, _mc_ts FROM {self.n.batch} GROUP BY {key_cols}, _mc_ts "
                 f"HAVING COUNT(*) > 1 ORDER BY {key_cols}, _mc_ts LIMIT 11"
             )
             message = "different rows with the same key and change timestamp (duplicates error)"
-            steps.append(Step("check", parse(check), "conflicts", message))
+            steps.append(Step("check", self.hashes.parse(check), "conflicts", message))
         return steps
 
     # ---- stage 2: classification ------------------------------------------------------------
@@ -237,7 +241,7 @@ class DimensionLoad:
             f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {chain}ELSE 'old' END AS _mc_class{extra} "
             f"FROM {self.n.batch} AS b LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
         )
-        steps = [Step("stage", parse(sql), "classify")]
+        steps = [Step("stage", self.hashes.parse(sql), "classify")]
         key_cols = ", ".join(f"k.{q(k)}" for k in self.keys)
         if self.versioned:
             not_deleted = f" AND NOT v.{q(IS_DELETED)}" if self.tomb else ""
@@ -260,12 +264,12 @@ class DimensionLoad:
                 f"AS _mc_reach FROM {self.n.classified} AS k) AS o WHERE _mc_class = 'old'"
             )
             late = f"SELECT * FROM {self.n.old} WHERE _mc_same = 0 AND (_mc_at_asof = 1 OR _mc_reach = 0)"
-        steps.append(Step("stage", parse(old), "history check"))
+        steps.append(Step("stage", self.hashes.parse(old), "history check"))
         if self.dim.late == "error":
             key_list = ", ".join(q(k) for k in self.keys)
             check = f"SELECT {key_list}, _mc_ts FROM ({late}) AS x ORDER BY {key_list}, _mc_ts LIMIT 11"
             message = "rows older than the stored history that disagree with it (late error)"
-            steps.append(Step("check", parse(check), "late rows", message))
+            steps.append(Step("check", self.hashes.parse(check), "late rows", message))
         self._late_sql = late
         return steps
 
@@ -430,7 +434,7 @@ class DimensionLoad:
             f"CREATE TEMPORARY TABLE {self.n.changes} AS WITH lat AS ({self._latest()}), "
             f"{self._chain_ctes()}, {g}, {img} {parts}"
         )
-        return [Step("stage", parse(sql), "changes")]
+        return [Step("stage", self.hashes.parse(sql), "changes")]
 
     def _aliased(self, exprs: list[str]) -> str:
         """`SELECT e1 AS col1, ...` naming the columns of the changes table (first branch of a UNION)."""
@@ -535,8 +539,8 @@ class DimensionLoad:
             sentinel = self.dim.history.open_end
             open_end = f"CAST({lit(sentinel.isoformat())} AS TIMESTAMP)" if sentinel else "CAST(NULL AS TIMESTAMP)"
             values_sk = [(exp.column(k, table="l", quoted=True), self.key_types[k]) for k in self.keys]
-            values_sk.append((sqlglot.parse_one(close_at, read=READ), ir.Type("timestamp")))
-            sk = hashing.hash_key(values_sk, self.settings.hash).sql(READ)
+            values_sk.append((parse(close_at), ir.Type("timestamp")))
+            sk = self.hashes.add(hashing.hash_key(values_sk, self.settings.hash))
             out.append(
                 f"SELECT {sk}, {', '.join('l.' + k for k in keys)}, {vals}, {close_at}, {open_end}, TRUE, TRUE, "
                 f"l.{q(CHANGED_AT)}, {lts}, CAST(NULL AS TIMESTAMP), 'insert', 0 {absent}"
@@ -585,7 +589,7 @@ class DimensionLoad:
                 f"INSERT INTO {self.n.target} ({', '.join(q(c) for c in cols)}) SELECT {', '.join(values)} "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.n.target} WHERE {q(self.sk)} = {key})"
             )
-            steps.append(Step("apply", parse(sql), "unknown/error member"))
+            steps.append(Step("apply", self.hashes.parse(sql), "unknown/error member"))
         return steps
 
     def apply(self) -> list[Step]:
@@ -606,11 +610,11 @@ class DimensionLoad:
             f"(SELECT COUNT(*) FROM {self.n.source} AS s {filt} AND {valid}) "
             f"- (SELECT COUNT(*) FROM (SELECT DISTINCT * FROM {self.n.batch}) AS b) AS duplicates"
         )
-        return Step("count", parse(sql), "counts")
+        return Step("count", self.hashes.parse(sql), "counts")
 
     def cleanup(self) -> list[Step]:
         return [
-            Step("cleanup", parse(f"DROP TABLE IF EXISTS {t}"), "drop staging")
+            Step("cleanup", self.hashes.parse(f"DROP TABLE IF EXISTS {t}"), "drop staging")
             for t in (self.n.changes, self.n.old, self.n.classified, self.n.batch)
         ]
 

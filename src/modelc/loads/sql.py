@@ -49,9 +49,42 @@ def _portable(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and node.name.upper() == "_MC_ADD_DAYS":
         date, days = node.expressions
         return exp.DateAdd(this=date, expression=days, unit=exp.var("DAY"))
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "_MC_ADD_MICROS":
+        ts, micros = node.expressions
+        return exp.DateAdd(this=ts, expression=micros, unit=exp.var("MICROSECOND"))
     return node
 
 
 def parse(sql: str) -> exp.Expression:
     """A template (DuckDB dialect) as an expression, with modelc's portable functions resolved."""
     return sqlglot.parse_one(sql, read=READ).transform(_portable)
+
+
+class Spliced:
+    """sqlglot expressions kept aside while a template is written as text, put back after parsing.
+
+    `add(node)` returns a placeholder call (`_MC_NODE_<n>()`) to write into the template; `parse(sql)`
+    parses the template (like `parse`) and puts a copy of each node in place of its placeholder. For
+    nodes whose meaning does not survive a round trip through DuckDB text: the hash expressions of
+    `modelc.hashing`, which each dialect spells its own way when rendering (as the vault loads do).
+    """
+
+    PREFIX = "_MC_NODE_"
+
+    def __init__(self) -> None:
+        self.nodes: list[exp.Expression] = []
+
+    def add(self, node: exp.Expression) -> str:
+        self.nodes.append(node)
+        return f"{self.PREFIX}{len(self.nodes) - 1}()"
+
+    def splice(self, expression: exp.Expression) -> exp.Expression:
+        def put(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Anonymous) and node.name.upper().startswith(self.PREFIX):
+                return self.nodes[int(node.name[len(self.PREFIX) :])].copy()
+            return node
+
+        return expression.transform(put)
+
+    def parse(self, sql: str) -> exp.Expression:
+        return self.splice(parse(sql))

@@ -77,9 +77,29 @@ def render_plan(
     """The plan's statements in `dialect`, in order, with the load timestamp bound (pretty for people,
     compact for the runtime)."""
     out = []
+    staged, schema = _staging(plan) if not dialect.temporary_tables else (set(), "")
     for step in plan.steps:
         expressions = upsert_statements(step.upsert, dialect) if step.upsert else [step.expression]
         for e in expressions:
-            named = dialect.with_names(bind_load_ts(e, load_ts))
+            e = bind_load_ts(e, load_ts)
+            if staged:
+                e = dialect.persistent_staging(e, staged, schema)
+            named = dialect.with_names(e)
             out.append(Rendered(step, named.sql(dialect=dialect.sqlglot_name, pretty=pretty), named))
     return out
+
+
+def _staging(plan: LoadPlan) -> tuple[set[str], str]:
+    """The temporary tables a plan creates, and the schema of its target (where a dialect without temporary
+    tables keeps them)."""
+    staged: set[str] = set()
+    schemas: list[str] = []
+    for step in plan.steps:
+        for e in (step.expression,) if step.expression is not None else ():
+            for create in e.find_all(exp.Create):
+                if create.find(exp.TemporaryProperty) and isinstance(create.this, exp.Table):
+                    staged.add(create.this.name)
+            schemas += [t.db for t in e.find_all(exp.Table) if t.db and t.name == plan.entity]
+        if step.upsert is not None:
+            schemas.append(parse(f"SELECT * FROM {step.upsert.target}").find(exp.Table).db)
+    return staged, (schemas[0] if schemas else "default")

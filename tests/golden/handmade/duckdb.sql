@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS dw.sales (
 
 CREATE TABLE IF NOT EXISTS dw.customer_h (
   customer_h_hk TEXT NOT NULL,
-  customer_id INT NOT NULL,
+  customer_id INT,
   load_ts TIMESTAMP NOT NULL,
   record_source TEXT NOT NULL,
   PRIMARY KEY (customer_h_hk)
@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS dw.customer_h (
 
 CREATE TABLE IF NOT EXISTS dw.product_h (
   product_h_hk TEXT NOT NULL,
-  product_id TEXT NOT NULL,
+  product_id TEXT,
   load_ts TIMESTAMP NOT NULL,
   record_source TEXT NOT NULL,
   PRIMARY KEY (product_h_hk)
@@ -2368,6 +2368,46 @@ INSERT INTO dw.customer_h (
   record_source
 )
 SELECT
+  '00000000000000000000000000000000',
+  CAST(NULL AS INT),
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.customer_h AS t
+    WHERE
+      t.customer_h_hk = '00000000000000000000000000000000'
+  );
+
+INSERT INTO dw.customer_h (
+  customer_h_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
+  'ffffffffffffffffffffffffffffffff',
+  CAST(NULL AS INT),
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.customer_h AS t
+    WHERE
+      t.customer_h_hk = 'ffffffffffffffffffffffffffffffff'
+  );
+
+INSERT INTO dw.customer_h (
+  customer_h_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
   b.customer_h_hk,
   b.customer_id,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
@@ -2524,6 +2564,46 @@ WHERE
     FROM dw.product_h AS t
     WHERE
       t.product_h_hk = b.product_h_hk
+  );
+
+INSERT INTO dw.product_h (
+  product_h_hk,
+  product_id,
+  load_ts,
+  record_source
+)
+SELECT
+  '00000000000000000000000000000000',
+  CAST(NULL AS TEXT),
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.product_h AS t
+    WHERE
+      t.product_h_hk = '00000000000000000000000000000000'
+  );
+
+INSERT INTO dw.product_h (
+  product_h_hk,
+  product_id,
+  load_ts,
+  record_source
+)
+SELECT
+  'ffffffffffffffffffffffffffffffff',
+  CAST(NULL AS TEXT),
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.product_h AS t
+    WHERE
+      t.product_h_hk = 'ffffffffffffffffffffffffffffffff'
   );
 
 INSERT INTO dw.product_h (
@@ -2856,7 +2936,11 @@ SELECT DISTINCT
   s."name" AS "name",
   s.email AS email,
   s.segment AS segment
-FROM crm.customers AS s;
+FROM crm.customers AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
 
 SELECT
   customer_h_hk
@@ -2867,48 +2951,25 @@ HAVING
   COUNT(*) > 1;
 
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_customer_details_batch AS b
-WHERE
-  b.customer_h_hk IN (
-    SELECT DISTINCT
-      b.customer_h_hk
+  (
+    SELECT
+      COUNT(*)
     FROM _mc_customer_details_batch AS b
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_details_batch AS b1
+      b.customer_h_hk IN (
+        SELECT DISTINCT
+          b.customer_h_hk
+        FROM _mc_customer_details_batch AS b
         WHERE
-          b1.customer_h_hk = b.customer_h_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM dw.customer_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM dw.customer_details AS m
-              WHERE
-                m.customer_h_hk = t.customer_h_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_h_hk = b.customer_h_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_details_batch AS b2
-        WHERE
-          b2.customer_h_hk = b.customer_h_hk
-          AND NOT EXISTS(
+          (
             SELECT
-              1
+              COUNT(*)
+            FROM _mc_customer_details_batch AS b1
+            WHERE
+              b1.customer_h_hk = b.customer_h_hk
+          ) <> (
+            SELECT
+              COUNT(*)
             FROM (
               SELECT
                 t.*
@@ -2921,11 +2982,70 @@ WHERE
                   WHERE
                     m.customer_h_hk = t.customer_h_hk
                 )
-            ) AS l
+            ) AS l1
             WHERE
-              l.customer_h_hk = b2.customer_h_hk AND l.hash_diff = b2.hash_diff
+              l1.customer_h_hk = b.customer_h_hk
+          )
+          OR EXISTS(
+            SELECT
+              1
+            FROM _mc_customer_details_batch AS b2
+            WHERE
+              b2.customer_h_hk = b.customer_h_hk
+              AND NOT EXISTS(
+                SELECT
+                  1
+                FROM (
+                  SELECT
+                    t.*
+                  FROM dw.customer_details AS t
+                  WHERE
+                    t.load_ts = (
+                      SELECT
+                        MAX(m.load_ts)
+                      FROM dw.customer_details AS m
+                      WHERE
+                        m.customer_h_hk = t.customer_h_hk
+                    )
+                ) AS l
+                WHERE
+                  l.customer_h_hk = b2.customer_h_hk AND l.hash_diff = b2.hash_diff
+              )
           )
       )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      s.customer_id IS NULL
+  ) AS rejected;
+
+INSERT INTO dw.customer_details (
+  customer_h_hk,
+  load_ts,
+  hash_diff,
+  "name",
+  email,
+  segment,
+  record_source
+)
+SELECT
+  '00000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  '00000000000000000000000000000000',
+  CAST(NULL AS TEXT),
+  CAST(NULL AS TEXT),
+  CAST(NULL AS TEXT),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.customer_details AS t
+    WHERE
+      t.customer_h_hk = '00000000000000000000000000000000'
   );
 
 INSERT INTO dw.customer_details (
@@ -3023,7 +3143,11 @@ SELECT DISTINCT
   ) AS hash_diff,
   s.phone_type AS phone_type,
   s.phone AS phone
-FROM crm.phones AS s;
+FROM crm.phones AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
 
 SELECT
   customer_h_hk,
@@ -3036,48 +3160,25 @@ HAVING
   COUNT(*) > 1;
 
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_customer_phones_batch AS b
-WHERE
-  b.customer_h_hk IN (
-    SELECT DISTINCT
-      b.customer_h_hk
+  (
+    SELECT
+      COUNT(*)
     FROM _mc_customer_phones_batch AS b
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_phones_batch AS b1
+      b.customer_h_hk IN (
+        SELECT DISTINCT
+          b.customer_h_hk
+        FROM _mc_customer_phones_batch AS b
         WHERE
-          b1.customer_h_hk = b.customer_h_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM dw.customer_phones AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM dw.customer_phones AS m
-              WHERE
-                m.customer_h_hk = t.customer_h_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_h_hk = b.customer_h_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_phones_batch AS b2
-        WHERE
-          b2.customer_h_hk = b.customer_h_hk
-          AND NOT EXISTS(
+          (
             SELECT
-              1
+              COUNT(*)
+            FROM _mc_customer_phones_batch AS b1
+            WHERE
+              b1.customer_h_hk = b.customer_h_hk
+          ) <> (
+            SELECT
+              COUNT(*)
             FROM (
               SELECT
                 t.*
@@ -3090,13 +3191,70 @@ WHERE
                   WHERE
                     m.customer_h_hk = t.customer_h_hk
                 )
-            ) AS l
+            ) AS l1
             WHERE
-              l.customer_h_hk = b2.customer_h_hk
-              AND l.phone_type = b2.phone_type
-              AND l.hash_diff = b2.hash_diff
+              l1.customer_h_hk = b.customer_h_hk
+          )
+          OR EXISTS(
+            SELECT
+              1
+            FROM _mc_customer_phones_batch AS b2
+            WHERE
+              b2.customer_h_hk = b.customer_h_hk
+              AND NOT EXISTS(
+                SELECT
+                  1
+                FROM (
+                  SELECT
+                    t.*
+                  FROM dw.customer_phones AS t
+                  WHERE
+                    t.load_ts = (
+                      SELECT
+                        MAX(m.load_ts)
+                      FROM dw.customer_phones AS m
+                      WHERE
+                        m.customer_h_hk = t.customer_h_hk
+                    )
+                ) AS l
+                WHERE
+                  l.customer_h_hk = b2.customer_h_hk
+                  AND l.phone_type = b2.phone_type
+                  AND l.hash_diff = b2.hash_diff
+              )
           )
       )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.phones AS s
+    WHERE
+      s.customer_id IS NULL
+  ) AS rejected;
+
+INSERT INTO dw.customer_phones (
+  customer_h_hk,
+  load_ts,
+  phone_type,
+  hash_diff,
+  phone,
+  record_source
+)
+SELECT
+  '00000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  CAST('' AS TEXT),
+  '00000000000000000000000000000000',
+  CAST(NULL AS TEXT),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.customer_phones AS t
+    WHERE
+      t.customer_h_hk = '00000000000000000000000000000000'
   );
 
 INSERT INTO dw.customer_phones (
@@ -3177,3 +3335,904 @@ WHERE
   );
 
 DROP TABLE IF EXISTS _mc_customer_phones_batch;
+
+CREATE TEMPORARY TABLE _mc_order_link_eff_batch AS
+SELECT DISTINCT
+  MD5(
+    COALESCE(CAST(s.customer_id AS TEXT), '\N') || '|' || COALESCE(
+      REPLACE(
+        REPLACE(
+          REPLACE(
+            REPLACE(
+              REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              REPLACE(
+                                REPLACE(
+                                  REPLACE(
+                                    REPLACE(
+                                      REPLACE(
+                                        REPLACE(
+                                          REPLACE(
+                                            REPLACE(
+                                              REPLACE(
+                                                REPLACE(
+                                                  REPLACE(
+                                                    REPLACE(
+                                                      REPLACE(
+                                                        REPLACE(REPLACE(REPLACE(TRIM(s.product_id, ' '), 'a', 'A'), 'b', 'B'), 'c', 'C'),
+                                                        'd',
+                                                        'D'
+                                                      ),
+                                                      'e',
+                                                      'E'
+                                                    ),
+                                                    'f',
+                                                    'F'
+                                                  ),
+                                                  'g',
+                                                  'G'
+                                                ),
+                                                'h',
+                                                'H'
+                                              ),
+                                              'i',
+                                              'I'
+                                            ),
+                                            'j',
+                                            'J'
+                                          ),
+                                          'k',
+                                          'K'
+                                        ),
+                                        'l',
+                                        'L'
+                                      ),
+                                      'm',
+                                      'M'
+                                    ),
+                                    'n',
+                                    'N'
+                                  ),
+                                  'o',
+                                  'O'
+                                ),
+                                'p',
+                                'P'
+                              ),
+                              'q',
+                              'Q'
+                            ),
+                            'r',
+                            'R'
+                          ),
+                          's',
+                          'S'
+                        ),
+                        't',
+                        'T'
+                      ),
+                      'u',
+                      'U'
+                    ),
+                    'v',
+                    'V'
+                  ),
+                  'w',
+                  'W'
+                ),
+                'x',
+                'X'
+              ),
+              'y',
+              'Y'
+            ),
+            'z',
+            'Z'
+          ),
+          '\',
+          '\\'
+        ),
+        '|',
+        '\|'
+      ),
+      '\N'
+    ) || '|' || COALESCE(CAST(s.line_no AS TEXT), '\N')
+  ) AS order_link_hk,
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN '00000000000000000000000000000000'
+    ELSE MD5(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+  END AS _mc_driving_hk
+FROM sales.orders AS s
+WHERE
+  (
+    NOT s.customer_id IS NULL
+  );
+
+SELECT
+  _mc_driving_hk,
+  COUNT(*) AS links
+FROM _mc_order_link_eff_batch
+GROUP BY
+  _mc_driving_hk
+HAVING
+  COUNT(*) > 1;
+
+CREATE TEMPORARY TABLE _mc_order_link_eff_current AS
+SELECT
+  c.order_link_hk,
+  c.start_ts,
+  c.is_active
+FROM (
+  SELECT
+    t.order_link_hk,
+    t.start_ts,
+    t.is_active,
+    ROW_NUMBER() OVER (PARTITION BY t.order_link_hk ORDER BY t.load_ts DESC) AS _mc_rn
+  FROM dw.order_link_eff AS t
+  WHERE
+    t.order_link_hk IN (
+      SELECT
+        b.order_link_hk
+      FROM _mc_order_link_eff_batch AS b
+    )
+    OR t.order_link_hk IN (
+      SELECT
+        k.order_link_hk
+      FROM dw.order_link AS k
+      WHERE
+        k.customer_hk IN (
+          SELECT
+            b._mc_driving_hk
+          FROM _mc_order_link_eff_batch AS b
+        )
+    )
+) AS c
+WHERE
+  c._mc_rn = 1;
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_order_link_eff_batch AS b
+    WHERE
+      NOT b.order_link_hk IN (
+        SELECT
+          c.order_link_hk
+        FROM _mc_order_link_eff_current AS c
+        WHERE
+          c.is_active = TRUE
+      )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_order_link_eff_current AS c
+    WHERE
+      c.is_active = TRUE
+      AND NOT c.order_link_hk IN (
+        SELECT
+          b.order_link_hk
+        FROM _mc_order_link_eff_batch AS b
+      )
+  ) AS closed,
+  (
+    SELECT
+      COUNT(*)
+    FROM sales.orders AS s
+    WHERE
+      NOT (
+        NOT s.customer_id IS NULL
+      )
+  ) AS rejected;
+
+INSERT INTO dw.order_link_eff (
+  order_link_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  '00000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  CAST(NULL AS TIMESTAMP),
+  FALSE,
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.order_link_eff AS t
+    WHERE
+      t.order_link_hk = '00000000000000000000000000000000'
+  );
+
+INSERT INTO dw.order_link_eff (
+  order_link_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  c.order_link_hk,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  c.start_ts,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  FALSE,
+  'sales'
+FROM _mc_order_link_eff_current AS c
+WHERE
+  c.is_active = TRUE
+  AND NOT c.order_link_hk IN (
+    SELECT
+      b.order_link_hk
+    FROM _mc_order_link_eff_batch AS b
+  );
+
+INSERT INTO dw.order_link_eff (
+  order_link_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  b.order_link_hk,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  NULL,
+  TRUE,
+  'sales'
+FROM _mc_order_link_eff_batch AS b
+WHERE
+  NOT b.order_link_hk IN (
+    SELECT
+      c.order_link_hk
+    FROM _mc_order_link_eff_current AS c
+    WHERE
+      c.is_active = TRUE
+  );
+
+DROP TABLE IF EXISTS _mc_order_link_eff_batch;
+
+DROP TABLE IF EXISTS _mc_order_link_eff_current;
+
+CREATE TEMPORARY TABLE _mc_customer_seen_batch AS
+SELECT DISTINCT
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN '00000000000000000000000000000000'
+    ELSE MD5(COALESCE(CAST(s.customer_id AS TEXT), '\N'))
+  END AS customer_h_hk
+FROM crm.customers AS s
+WHERE
+  NOT (
+    NOT (
+      NOT s.customer_id IS NULL
+    )
+  );
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM _mc_customer_seen_batch AS b
+    WHERE
+      NOT b.customer_h_hk IN (
+        SELECT
+          t.customer_h_hk
+        FROM dw.customer_seen AS t
+        WHERE
+          t.load_ts = CAST(CURRENT_TIMESTAMP AS TIMESTAMP)
+      )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      NOT (
+        NOT s.customer_id IS NULL
+      )
+  ) AS rejected;
+
+INSERT INTO dw.customer_seen (
+  customer_h_hk,
+  load_ts,
+  record_source
+)
+SELECT
+  '00000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS TIMESTAMP),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM dw.customer_seen AS t
+    WHERE
+      t.customer_h_hk = '00000000000000000000000000000000'
+  );
+
+INSERT INTO dw.customer_seen (
+  customer_h_hk,
+  load_ts,
+  record_source
+)
+SELECT
+  b.customer_h_hk,
+  CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
+  'crm'
+FROM _mc_customer_seen_batch AS b
+WHERE
+  NOT b.customer_h_hk IN (
+    SELECT
+      t.customer_h_hk
+    FROM dw.customer_seen AS t
+    WHERE
+      t.load_ts = CAST(CURRENT_TIMESTAMP AS TIMESTAMP)
+  );
+
+DROP TABLE IF EXISTS _mc_customer_seen_batch;
+
+CREATE TEMPORARY TABLE _mc_customer_pit_bounds AS
+SELECT
+  c._mc_start,
+  c._mc_end,
+  c._mc_first,
+  DATE_DIFF('DAY', c._mc_start, c._mc_end) AS _mc_steps
+FROM (
+  SELECT
+    CAST(f._mc_h AS DATE) AS _mc_start,
+    CAST(CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE) AS DATE) AS _mc_end,
+    f._mc_h AS _mc_first
+  FROM (
+    SELECT
+      (
+        SELECT
+          MIN(CAST(t.load_ts AS DATE))
+        FROM dw.customer_h AS t
+        WHERE
+          t.customer_h_hk <> '00000000000000000000000000000000'
+          AND t.customer_h_hk <> 'ffffffffffffffffffffffffffffffff'
+      ) AS _mc_h
+  ) AS f
+) AS c;
+
+SELECT
+  b._mc_start,
+  b._mc_end
+FROM _mc_customer_pit_bounds AS b
+WHERE
+  b._mc_steps > 99999;
+
+CREATE TEMPORARY TABLE _mc_customer_pit_spine AS
+WITH _mc_digits AS (
+  SELECT
+    0 AS n
+  UNION ALL
+  SELECT
+    1 AS n
+  UNION ALL
+  SELECT
+    2 AS n
+  UNION ALL
+  SELECT
+    3 AS n
+  UNION ALL
+  SELECT
+    4 AS n
+  UNION ALL
+  SELECT
+    5 AS n
+  UNION ALL
+  SELECT
+    6 AS n
+  UNION ALL
+  SELECT
+    7 AS n
+  UNION ALL
+  SELECT
+    8 AS n
+  UNION ALL
+  SELECT
+    9 AS n
+)
+SELECT
+  x._mc_d
+FROM (
+  SELECT
+    CAST(b._mc_start + INTERVAL (g._mc_n) DAY AS DATE) AS _mc_d,
+    b._mc_end
+  FROM (
+    SELECT
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS _mc_n
+    FROM _mc_digits AS d0, _mc_digits AS d1, _mc_digits AS d2, _mc_digits AS d3, _mc_digits AS d4
+  ) AS g, _mc_customer_pit_bounds AS b
+  WHERE
+    g._mc_n <= b._mc_steps
+) AS x
+WHERE
+  x._mc_d <= x._mc_end;
+
+CREATE TEMPORARY TABLE _mc_customer_pit_dates AS
+SELECT
+  s._mc_d,
+  CAST(s._mc_d + INTERVAL 1 DAY AS TIMESTAMP) AS _mc_next
+FROM _mc_customer_pit_spine AS s, _mc_customer_pit_bounds AS b
+WHERE
+  s._mc_d >= b._mc_first
+  AND (
+    s._mc_d >= CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    OR s._mc_d = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM dw.customer_pit AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    )
+    OR NOT s._mc_d IN (
+      SELECT
+        t.snapshot_date
+      FROM dw.customer_pit AS t
+    )
+  );
+
+CREATE TEMPORARY TABLE _mc_customer_pit_grid AS
+SELECT
+  k.customer_h_hk,
+  d._mc_d,
+  d._mc_next
+FROM dw.customer_h AS k, _mc_customer_pit_dates AS d
+WHERE
+  k.customer_h_hk <> '00000000000000000000000000000000'
+  AND k.customer_h_hk <> 'ffffffffffffffffffffffffffffffff'
+  AND k.load_ts < d._mc_next;
+
+CREATE TEMPORARY TABLE _mc_customer_pit_new AS
+SELECT
+  a.customer_h_hk,
+  a._mc_d AS snapshot_date,
+  CASE
+    WHEN a._mc_ts0 IS NULL
+    THEN '00000000000000000000000000000000'
+    ELSE a.customer_h_hk
+  END AS customer_details_hk,
+  COALESCE(a._mc_ts0, CAST('1900-01-01 00:00:00' AS TIMESTAMP)) AS customer_details_load_ts,
+  CASE
+    WHEN a._mc_ts1 IS NULL
+    THEN '00000000000000000000000000000000'
+    ELSE a.customer_h_hk
+  END AS customer_phones_hk,
+  COALESCE(a._mc_ts1, CAST('1900-01-01 00:00:00' AS TIMESTAMP)) AS customer_phones_load_ts
+FROM (
+  SELECT
+    u.customer_h_hk,
+    u._mc_d,
+    MAX(CASE WHEN u._mc_sat = 0 THEN u._mc_ts END) AS _mc_ts0,
+    MAX(CASE WHEN u._mc_sat = 1 THEN u._mc_ts END) AS _mc_ts1
+  FROM (
+    SELECT
+      g.customer_h_hk,
+      g._mc_d,
+      -1 AS _mc_sat,
+      g._mc_next AS _mc_ts
+    FROM _mc_customer_pit_grid AS g
+    UNION ALL
+    SELECT
+      g.customer_h_hk,
+      g._mc_d,
+      0 AS _mc_sat,
+      x.load_ts AS _mc_ts
+    FROM _mc_customer_pit_grid AS g
+    JOIN dw.customer_details AS x
+      ON x.customer_h_hk = g.customer_h_hk
+    WHERE
+      x.load_ts < g._mc_next
+    UNION ALL
+    SELECT
+      g.customer_h_hk,
+      g._mc_d,
+      1 AS _mc_sat,
+      x.load_ts AS _mc_ts
+    FROM _mc_customer_pit_grid AS g
+    JOIN dw.customer_phones AS x
+      ON x.customer_h_hk = g.customer_h_hk
+    WHERE
+      x.load_ts < g._mc_next
+  ) AS u
+  GROUP BY
+    u.customer_h_hk,
+    u._mc_d
+) AS a;
+
+SELECT
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 0 THEN 1 ELSE 0 END) AS inserted,
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 1 AND k._mc_same = 0 THEN 1 ELSE 0 END) AS updated,
+  SUM(CASE WHEN k._mc_n = 0 AND k._mc_o = 1 THEN 1 ELSE 0 END) AS deleted
+FROM (
+  SELECT
+    r.customer_h_hk,
+    r.snapshot_date,
+    MAX(r._mc_n) AS _mc_n,
+    MAX(r._mc_o) AS _mc_o,
+    MAX(r._mc_n * r._mc_o) AS _mc_same
+  FROM (
+    SELECT
+      v.customer_h_hk,
+      v.snapshot_date,
+      v.customer_details_hk,
+      v.customer_details_load_ts,
+      v.customer_phones_hk,
+      v.customer_phones_load_ts,
+      MAX(v._mc_n) AS _mc_n,
+      MAX(v._mc_o) AS _mc_o
+    FROM (
+      SELECT
+        customer_h_hk,
+        snapshot_date,
+        customer_details_hk,
+        customer_details_load_ts,
+        customer_phones_hk,
+        customer_phones_load_ts,
+        1 AS _mc_n,
+        0 AS _mc_o
+      FROM _mc_customer_pit_new
+      UNION ALL
+      SELECT
+        t.customer_h_hk,
+        t.snapshot_date,
+        t.customer_details_hk,
+        t.customer_details_load_ts,
+        t.customer_phones_hk,
+        t.customer_phones_load_ts,
+        0 AS _mc_n,
+        1 AS _mc_o
+      FROM dw.customer_pit AS t
+      WHERE
+        (
+          t.snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+          OR t.snapshot_date = (
+            SELECT
+              MAX(x.snapshot_date)
+            FROM dw.customer_pit AS x
+            WHERE
+              x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+          )
+        )
+    ) AS v
+    GROUP BY
+      v.customer_h_hk,
+      v.snapshot_date,
+      v.customer_details_hk,
+      v.customer_details_load_ts,
+      v.customer_phones_hk,
+      v.customer_phones_load_ts
+  ) AS r
+  GROUP BY
+    r.customer_h_hk,
+    r.snapshot_date
+) AS k;
+
+DELETE FROM dw.customer_pit
+WHERE
+  (
+    snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    OR snapshot_date = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM dw.customer_pit AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    )
+  );
+
+INSERT INTO dw.customer_pit (
+  customer_h_hk,
+  snapshot_date,
+  customer_details_hk,
+  customer_details_load_ts,
+  customer_phones_hk,
+  customer_phones_load_ts
+)
+SELECT
+  customer_h_hk,
+  snapshot_date,
+  customer_details_hk,
+  customer_details_load_ts,
+  customer_phones_hk,
+  customer_phones_load_ts
+FROM _mc_customer_pit_new;
+
+DROP TABLE IF EXISTS _mc_customer_pit_bounds;
+
+DROP TABLE IF EXISTS _mc_customer_pit_spine;
+
+DROP TABLE IF EXISTS _mc_customer_pit_dates;
+
+DROP TABLE IF EXISTS _mc_customer_pit_grid;
+
+DROP TABLE IF EXISTS _mc_customer_pit_new;
+
+CREATE TEMPORARY TABLE _mc_customer_orders_bounds AS
+SELECT
+  c._mc_start,
+  c._mc_end,
+  c._mc_first,
+  DATE_DIFF('DAY', c._mc_start, c._mc_end) AS _mc_steps
+FROM (
+  SELECT
+    CAST(f._mc_h AS DATE) AS _mc_start,
+    CAST(CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE) AS DATE) AS _mc_end,
+    (
+      SELECT
+        MAX(m._mc_f)
+      FROM (
+        SELECT
+          MIN(CAST(t.load_ts AS DATE)) AS _mc_f
+        FROM dw.order_link AS t
+      ) AS m
+    ) AS _mc_first
+  FROM (
+    SELECT
+      (
+        SELECT
+          MIN(CAST(t.load_ts AS DATE))
+        FROM dw.customer_h AS t
+        WHERE
+          t.customer_h_hk <> '00000000000000000000000000000000'
+          AND t.customer_h_hk <> 'ffffffffffffffffffffffffffffffff'
+      ) AS _mc_h
+  ) AS f
+) AS c;
+
+SELECT
+  b._mc_start,
+  b._mc_end
+FROM _mc_customer_orders_bounds AS b
+WHERE
+  b._mc_steps > 99999;
+
+CREATE TEMPORARY TABLE _mc_customer_orders_spine AS
+WITH _mc_digits AS (
+  SELECT
+    0 AS n
+  UNION ALL
+  SELECT
+    1 AS n
+  UNION ALL
+  SELECT
+    2 AS n
+  UNION ALL
+  SELECT
+    3 AS n
+  UNION ALL
+  SELECT
+    4 AS n
+  UNION ALL
+  SELECT
+    5 AS n
+  UNION ALL
+  SELECT
+    6 AS n
+  UNION ALL
+  SELECT
+    7 AS n
+  UNION ALL
+  SELECT
+    8 AS n
+  UNION ALL
+  SELECT
+    9 AS n
+)
+SELECT
+  x._mc_d
+FROM (
+  SELECT
+    CAST(b._mc_start + INTERVAL (g._mc_n) DAY AS DATE) AS _mc_d,
+    b._mc_end
+  FROM (
+    SELECT
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS _mc_n
+    FROM _mc_digits AS d0, _mc_digits AS d1, _mc_digits AS d2, _mc_digits AS d3, _mc_digits AS d4
+  ) AS g, _mc_customer_orders_bounds AS b
+  WHERE
+    g._mc_n <= b._mc_steps
+) AS x
+WHERE
+  x._mc_d <= x._mc_end;
+
+CREATE TEMPORARY TABLE _mc_customer_orders_dates AS
+SELECT
+  s._mc_d,
+  CAST(s._mc_d + INTERVAL 1 DAY AS TIMESTAMP) AS _mc_next
+FROM _mc_customer_orders_spine AS s, _mc_customer_orders_bounds AS b
+WHERE
+  s._mc_d >= b._mc_first
+  AND (
+    s._mc_d >= CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    OR s._mc_d = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM dw.customer_orders AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    )
+    OR NOT s._mc_d IN (
+      SELECT
+        t.snapshot_date
+      FROM dw.customer_orders AS t
+    )
+  );
+
+CREATE TEMPORARY TABLE _mc_customer_orders_e0 AS
+SELECT
+  x._mc_hk,
+  x._mc_d
+FROM (
+  SELECT
+    e.order_link_hk AS _mc_hk,
+    d._mc_d,
+    e.is_active AS _mc_on,
+    ROW_NUMBER() OVER (PARTITION BY e.order_link_hk, d._mc_d ORDER BY e.load_ts DESC) AS _mc_rn
+  FROM dw.order_link_eff AS e, _mc_customer_orders_dates AS d
+  WHERE
+    e.load_ts < d._mc_next
+) AS x
+WHERE
+  x._mc_rn = 1 AND NOT x._mc_on;
+
+CREATE TEMPORARY TABLE _mc_customer_orders_l0 AS
+SELECT
+  w._mc_hk,
+  w.customer_hk,
+  w.product_hk,
+  w._mc_d
+FROM (
+  SELECT
+    v.*,
+    0 AS _mc_end
+  FROM (
+    SELECT
+      l.order_link_hk AS _mc_hk,
+      l.customer_hk,
+      l.product_hk,
+      d._mc_d
+    FROM dw.order_link AS l, _mc_customer_orders_dates AS d
+    WHERE
+      l.load_ts < d._mc_next
+  ) AS v
+  UNION ALL
+  SELECT
+    l.order_link_hk AS _mc_hk,
+    l.customer_hk,
+    l.product_hk,
+    x._mc_d,
+    1 AS _mc_end
+  FROM dw.order_link AS l
+  JOIN _mc_customer_orders_e0 AS x
+    ON x._mc_hk = l.order_link_hk
+) AS w
+GROUP BY
+  w._mc_hk,
+  w.customer_hk,
+  w.product_hk,
+  w._mc_d
+HAVING
+  MAX(w._mc_end) = 0;
+
+CREATE TEMPORARY TABLE _mc_customer_orders_new AS
+SELECT
+  a0.customer_hk AS customer_h_hk,
+  a0._mc_d AS snapshot_date,
+  a0._mc_hk AS order_link_hk
+FROM _mc_customer_orders_l0 AS a0
+WHERE
+  a0.customer_hk <> '00000000000000000000000000000000'
+  AND a0.customer_hk <> 'ffffffffffffffffffffffffffffffff';
+
+SELECT
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 0 THEN 1 ELSE 0 END) AS inserted,
+  SUM(CASE WHEN k._mc_n = 0 AND k._mc_o = 1 THEN 1 ELSE 0 END) AS deleted
+FROM (
+  SELECT
+    r.customer_h_hk,
+    r.snapshot_date,
+    r.order_link_hk,
+    MAX(r._mc_n) AS _mc_n,
+    MAX(r._mc_o) AS _mc_o,
+    MAX(r._mc_n * r._mc_o) AS _mc_same
+  FROM (
+    SELECT
+      v.customer_h_hk,
+      v.snapshot_date,
+      v.order_link_hk,
+      MAX(v._mc_n) AS _mc_n,
+      MAX(v._mc_o) AS _mc_o
+    FROM (
+      SELECT
+        customer_h_hk,
+        snapshot_date,
+        order_link_hk,
+        1 AS _mc_n,
+        0 AS _mc_o
+      FROM _mc_customer_orders_new
+      UNION ALL
+      SELECT
+        t.customer_h_hk,
+        t.snapshot_date,
+        t.order_link_hk,
+        0 AS _mc_n,
+        1 AS _mc_o
+      FROM dw.customer_orders AS t
+      WHERE
+        (
+          t.snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+          OR t.snapshot_date = (
+            SELECT
+              MAX(x.snapshot_date)
+            FROM dw.customer_orders AS x
+            WHERE
+              x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+          )
+        )
+    ) AS v
+    GROUP BY
+      v.customer_h_hk,
+      v.snapshot_date,
+      v.order_link_hk
+  ) AS r
+  GROUP BY
+    r.customer_h_hk,
+    r.snapshot_date,
+    r.order_link_hk
+) AS k;
+
+DELETE FROM dw.customer_orders
+WHERE
+  (
+    snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    OR snapshot_date = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM dw.customer_orders AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS DATE)
+    )
+  );
+
+INSERT INTO dw.customer_orders (
+  customer_h_hk,
+  snapshot_date,
+  order_link_hk
+)
+SELECT
+  customer_h_hk,
+  snapshot_date,
+  order_link_hk
+FROM _mc_customer_orders_new;
+
+DROP TABLE IF EXISTS _mc_customer_orders_bounds;
+
+DROP TABLE IF EXISTS _mc_customer_orders_spine;
+
+DROP TABLE IF EXISTS _mc_customer_orders_dates;
+
+DROP TABLE IF EXISTS _mc_customer_orders_l0;
+
+DROP TABLE IF EXISTS _mc_customer_orders_e0;
+
+DROP TABLE IF EXISTS _mc_customer_orders_new;

@@ -80,7 +80,7 @@ ORDER BY (order_id, line_no);
 
 CREATE TABLE IF NOT EXISTS vault_b.customer_h (
   customer_h_hk String,
-  customer_id Int32,
+  customer_id Nullable(Int32),
   load_ts DateTime64(6),
   record_source String
 )
@@ -89,7 +89,7 @@ ORDER BY customer_h_hk;
 
 CREATE TABLE IF NOT EXISTS vault_b.product_h (
   product_h_hk String,
-  product_id String,
+  product_id Nullable(String),
   load_ts DateTime64(6),
   record_source String
 )
@@ -171,17 +171,18 @@ CREATE TABLE IF NOT EXISTS vault_b.customer_orders (
 ENGINE=MergeTree
 ORDER BY (customer_h_hk, snapshot_date, order_link_hk);
 
-DROP TABLE IF EXISTS _mc_customer_changes;
+DROP TABLE IF EXISTS vault_b._mc_customer_changes;
 
-DROP TABLE IF EXISTS _mc_customer_old;
+DROP TABLE IF EXISTS vault_b._mc_customer_old;
 
-DROP TABLE IF EXISTS _mc_customer_classified;
+DROP TABLE IF EXISTS vault_b._mc_customer_classified;
 
-DROP TABLE IF EXISTS _mc_customer_batch;
+DROP TABLE IF EXISTS vault_b._mc_customer_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_batch
+ENGINE=Memory AS
 SELECT DISTINCT
-  s.customer_id,
+  s.customer_id AS customer_id,
   s."name" AS "name",
   s.email AS email,
   s.segment AS segment,
@@ -191,7 +192,7 @@ SELECT DISTINCT
   (
     UPPER("name")
   ) AS name_upper,
-  CAST(s.updated_at AS Nullable(DateTime)) AS _mc_ts,
+  CAST(s.updated_at AS Nullable(DateTime64(6))) AS _mc_ts,
   FALSE AS _mc_del
 FROM crm.customers AS s
 WHERE
@@ -204,7 +205,7 @@ WHERE
 SELECT
   customer_id,
   _mc_ts
-FROM _mc_customer_batch
+FROM vault_b._mc_customer_batch
 GROUP BY
   customer_id,
   _mc_ts
@@ -215,7 +216,8 @@ ORDER BY
   _mc_ts
 LIMIT 11;
 
-CREATE TEMPORARY TABLE _mc_customer_classified AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_classified
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -274,15 +276,16 @@ SELECT
   END AS _mc_floor,
   CASE WHEN l.is_deleted THEN 1 ELSE 0 END AS _mc_floor_strict,
   l.valid_from AS _mc_lat_vf
-FROM _mc_customer_batch AS b
+FROM vault_b._mc_customer_batch AS b
 LEFT JOIN lat AS l
   ON b.customer_id = l.customer_id;
 
-CREATE TEMPORARY TABLE _mc_customer_old AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_old
+ENGINE=Memory AS
 SELECT
-  k.customer_id,
-  k._mc_ts,
-  k._mc_del,
+  k.customer_id AS customer_id,
+  k._mc_ts AS _mc_ts,
+  k._mc_del AS _mc_del,
   COUNT(v.customer_key) AS _mc_open,
   MAX(
     CASE
@@ -295,7 +298,7 @@ SELECT
       ELSE 0
     END
   ) AS _mc_agree
-FROM _mc_customer_classified AS k
+FROM vault_b._mc_customer_classified AS k
 LEFT JOIN vault_b.customer AS v
   ON v.customer_id = k.customer_id
   AND v.valid_from <= k._mc_ts
@@ -310,7 +313,8 @@ GROUP BY
   k._mc_ts,
   k._mc_del;
 
-CREATE TEMPORARY TABLE _mc_customer_changes AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_changes
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -331,15 +335,15 @@ WITH lat AS (
     _mc_rn = 1
 ), u AS (
   SELECT
-    l.customer_id,
-    l."name",
-    l.email,
-    l.segment,
-    l.country,
-    l.city,
-    l.birth_date,
-    l.name_upper,
-    l.previous_city,
+    l.customer_id AS customer_id,
+    l."name" AS "name",
+    l.email AS email,
+    l.segment AS segment,
+    l.country AS country,
+    l.city AS city,
+    l.birth_date AS birth_date,
+    l.name_upper AS name_upper,
+    l.previous_city AS previous_city,
     l.dw_changed_at AS _mc_ts,
     l.valid_from AS _mc_eff,
     FALSE AS _mc_del,
@@ -355,33 +359,33 @@ WITH lat AS (
   JOIN (
     SELECT DISTINCT
       customer_id
-    FROM _mc_customer_classified
+    FROM vault_b._mc_customer_classified
     WHERE
       _mc_class = 'chain'
   ) AS ck
     ON l.customer_id = ck.customer_id
   UNION ALL
   SELECT
-    c.customer_id,
-    c."name",
-    c.email,
-    c.segment,
-    c.country,
-    c.city,
-    c.birth_date,
-    c.name_upper,
+    c.customer_id AS customer_id,
+    c."name" AS "name",
+    c.email AS email,
+    c.segment AS segment,
+    c.country AS country,
+    c.city AS city,
+    c.birth_date AS birth_date,
+    c.name_upper AS name_upper,
     NULL,
-    c._mc_ts,
+    c._mc_ts AS _mc_ts,
     CASE
       WHEN (
         c._mc_ts < c._mc_floor OR (
           c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
         )
       )
-      THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), c._mc_floor)
+      THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), c._mc_floor)
       ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
     END,
-    c._mc_del,
+    c._mc_del AS _mc_del,
     0,
     CASE WHEN c._mc_del THEN 'deleted' ELSE 'open' END,
     NULL,
@@ -398,7 +402,7 @@ WITH lat AS (
       THEN 1
       ELSE 0
     END
-  FROM _mc_customer_classified AS c
+  FROM vault_b._mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
 ), u2 AS (
@@ -423,10 +427,10 @@ WITH lat AS (
 ), s2 AS (
   SELECT
     s1.*,
-    lag(_mc_state) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_state,
-    lag(_mc_eff) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_eff,
-    lag(segment) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_segment,
-    lag(country) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_country
+    lag(toNullable(_mc_state)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_state,
+    lag(toNullable(_mc_eff)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_eff,
+    lag(toNullable(segment)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_segment,
+    lag(toNullable(country)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_country
   FROM s1
 ), s3 AS (
   SELECT
@@ -471,22 +475,22 @@ WITH lat AS (
 ), d1 AS (
   SELECT
     s4.*,
-    FIRST_VALUE(birth_date) OVER (
+    first_value_respect_nulls(birth_date) OVER (
       PARTITION BY customer_id
       ORDER BY _mc_seq
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s0_birth_date,
-    FIRST_VALUE("name") OVER (
+    first_value_respect_nulls("name") OVER (
       PARTITION BY customer_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_name,
-    FIRST_VALUE(email) OVER (
+    first_value_respect_nulls(email) OVER (
       PARTITION BY customer_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_email,
-    FIRST_VALUE(name_upper) OVER (
+    first_value_respect_nulls(name_upper) OVER (
       PARTITION BY customer_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
@@ -494,7 +498,7 @@ WITH lat AS (
     CASE
       WHEN ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY _mc_seq) = 1
       THEN 1
-      WHEN city IS DISTINCT FROM lag(city) OVER (PARTITION BY customer_id ORDER BY _mc_seq)
+      WHEN city IS DISTINCT FROM lag(toNullable(city)) OVER (PARTITION BY customer_id ORDER BY _mc_seq)
       THEN 1
       ELSE 0
     END AS _mc_chg0,
@@ -503,7 +507,7 @@ WITH lat AS (
       THEN previous_city
       WHEN ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY _mc_seq) = 1
       THEN NULL
-      ELSE lag(city) OVER (PARTITION BY customer_id ORDER BY _mc_seq)
+      ELSE lag(toNullable(city)) OVER (PARTITION BY customer_id ORDER BY _mc_seq)
     END AS _mc_pv0
   FROM s4
   WHERE
@@ -520,7 +524,7 @@ WITH lat AS (
 ), d3 AS (
   SELECT
     d2.*,
-    FIRST_VALUE(_mc_pv0) OVER (
+    first_value_respect_nulls(_mc_pv0) OVER (
       PARTITION BY customer_id, _mc_g0
       ORDER BY _mc_seq
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
@@ -539,7 +543,7 @@ WITH lat AS (
     _mc_grp
 ), img AS (
   SELECT
-    g.customer_id,
+    g.customer_id AS customer_id,
     dv._mc_s1_name AS "name",
     dv._mc_s1_email AS email,
     dv.segment AS segment,
@@ -558,7 +562,7 @@ WITH lat AS (
     st._mc_vt AS _mc_old_vt,
     st._mc_la AS _mc_old_la,
     st._mc_ch AS _mc_old_ch,
-    g._mc_maxts
+    g._mc_maxts AS _mc_maxts
   FROM g
   JOIN s4 AS st
     ON st.customer_id = g.customer_id AND st._mc_seq = g._mc_first
@@ -570,12 +574,10 @@ WITH lat AS (
 SELECT
   LOWER(
     HEX(
-      UNHEX(
-        SHA256(
-          COALESCE(CAST(i.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
-            formatDateTime(i._mc_vf_new, '%Y-%m-%d %H:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS Nullable(String)), 2, '0') || formatDateTime(i._mc_vf_new, ':%S.%f'),
-            '\\N'
-          )
+      SHA256(
+        COALESCE(CAST(i.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
+          formatDateTime(i._mc_vf_new, '%Y-%m-%d %H:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS Nullable(String)), 2, '0') || formatDateTime(i._mc_vf_new, ':%S.%f'),
+          '\\N'
         )
       )
     )
@@ -590,12 +592,12 @@ SELECT
   i.birth_date AS birth_date,
   i.name_upper AS name_upper,
   i._mc_vf_new AS valid_from,
-  COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime))) AS valid_to,
+  COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime64(6)))) AS valid_to,
   i._mc_vt_new IS NULL AS is_current,
   i._mc_tomb AS is_deleted,
   i._mc_maxts AS dw_changed_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
-  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime64(6))) AS dw_updated_at,
   'insert' AS _mc_op,
   0 AS _mc_closed
 FROM img AS i
@@ -603,27 +605,27 @@ WHERE
   i._mc_is_anchor = 0
 UNION ALL
 SELECT
-  i._mc_old_sk,
-  i.customer_id,
-  i."name",
-  i.email,
-  i.segment,
-  i.country,
-  i.city,
-  i.previous_city,
-  i.birth_date,
-  i.name_upper,
-  i._mc_old_vf,
+  i._mc_old_sk AS _mc_old_sk,
+  i.customer_id AS customer_id,
+  i."name" AS "name",
+  i.email AS email,
+  i.segment AS segment,
+  i.country AS country,
+  i.city AS city,
+  i.previous_city AS previous_city,
+  i.birth_date AS birth_date,
+  i.name_upper AS name_upper,
+  i._mc_old_vf AS _mc_old_vf,
   CASE
     WHEN i._mc_anchor_state = 'closed'
     THEN i._mc_old_vt
-    ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime)))
+    ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime64(6))))
   END,
   CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END,
-  t.is_deleted,
-  i._mc_maxts,
-  i._mc_old_la,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  t.is_deleted AS is_deleted,
+  i._mc_maxts AS _mc_maxts,
+  i._mc_old_la AS _mc_old_la,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   CASE
     WHEN t.is_current
@@ -650,29 +652,29 @@ WHERE
     OR CASE
       WHEN i._mc_anchor_state = 'closed'
       THEN i._mc_old_vt
-      ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime)))
+      ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime64(6))))
     END IS DISTINCT FROM t.valid_to
     OR CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END IS DISTINCT FROM t.is_current
   )
 UNION ALL
 SELECT
-  t.customer_key,
-  t.customer_id,
-  k1._mc_s1_name,
-  k1._mc_s1_email,
-  t.segment,
-  t.country,
-  t.city,
-  t.previous_city,
-  t.birth_date,
-  k1._mc_s1_name_upper,
-  t.valid_from,
-  t.valid_to,
-  t.is_current,
-  t.is_deleted,
-  t.dw_changed_at,
-  t.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  t.customer_key AS customer_key,
+  t.customer_id AS customer_id,
+  k1._mc_s1_name AS _mc_s1_name,
+  k1._mc_s1_email AS _mc_s1_email,
+  t.segment AS segment,
+  t.country AS country,
+  t.city AS city,
+  t.previous_city AS previous_city,
+  t.birth_date AS birth_date,
+  k1._mc_s1_name_upper AS _mc_s1_name_upper,
+  t.valid_from AS valid_from,
+  t.valid_to AS valid_to,
+  t.is_current AS is_current,
+  t.is_deleted AS is_deleted,
+  t.dw_changed_at AS dw_changed_at,
+  t.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   0
 FROM vault_b.customer AS t
@@ -702,30 +704,30 @@ WHERE
   )
 UNION ALL
 SELECT
-  l.customer_key,
-  l.customer_id,
-  l."name",
-  l.email,
-  l.segment,
-  l.country,
-  l.city,
-  l.previous_city,
-  l.birth_date,
-  l.name_upper,
-  l.valid_from,
-  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
+  l.customer_key AS customer_key,
+  l.customer_id AS customer_id,
+  l."name" AS "name",
+  l.email AS email,
+  l.segment AS segment,
+  l.country AS country,
+  l.city AS city,
+  l.previous_city AS previous_city,
+  l.birth_date AS birth_date,
+  l.name_upper AS name_upper,
+  l.valid_from AS valid_from,
+  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), l.valid_from),
   FALSE,
   FALSE,
-  l.dw_changed_at,
-  l.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  l.dw_changed_at AS dw_changed_at,
+  l.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   1
 FROM lat AS l
 LEFT JOIN (
   SELECT DISTINCT
     customer_id
-  FROM _mc_customer_batch
+  FROM vault_b._mc_customer_batch
 ) AS b
   ON l.customer_id = b.customer_id
 WHERE
@@ -735,52 +737,53 @@ WHERE
   AND EXISTS(
     SELECT
       1
-    FROM _mc_customer_batch
+    FROM vault_b._mc_customer_batch
   )
 UNION ALL
 SELECT
   LOWER(
     HEX(
-      UNHEX(
-        SHA256(
-          COALESCE(CAST(l.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
-            formatDateTime(
-              GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
-              '%Y-%m-%d %H:'
-            ) || LPAD(
-              CAST(EXTRACT(MINUTE FROM GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from)) AS Nullable(String)),
-              2,
-              '0'
-            ) || formatDateTime(GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from), ':%S.%f'),
-            '\\N'
-          )
+      SHA256(
+        COALESCE(CAST(l.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
+          formatDateTime(
+            GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), l.valid_from),
+            '%Y-%m-%d %H:'
+          ) || LPAD(
+            CAST(EXTRACT(MINUTE FROM GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), l.valid_from)) AS Nullable(String)),
+            2,
+            '0'
+          ) || formatDateTime(
+            GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), l.valid_from),
+            ':%S.%f'
+          ),
+          '\\N'
         )
       )
     )
   ),
-  l.customer_id,
-  l."name",
-  l.email,
-  l.segment,
-  l.country,
-  l.city,
-  l.previous_city,
-  l.birth_date,
-  l.name_upper,
-  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
-  CAST(NULL AS Nullable(DateTime)),
+  l.customer_id AS customer_id,
+  l."name" AS "name",
+  l.email AS email,
+  l.segment AS segment,
+  l.country AS country,
+  l.city AS city,
+  l.previous_city AS previous_city,
+  l.birth_date AS birth_date,
+  l.name_upper AS name_upper,
+  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), l.valid_from),
+  CAST(NULL AS Nullable(DateTime64(6))),
   TRUE,
   TRUE,
-  l.dw_changed_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(NULL AS Nullable(DateTime)),
+  l.dw_changed_at AS dw_changed_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(NULL AS Nullable(DateTime64(6))),
   'insert',
   0
 FROM lat AS l
 LEFT JOIN (
   SELECT DISTINCT
     customer_id
-  FROM _mc_customer_batch
+  FROM vault_b._mc_customer_batch
 ) AS b
   ON l.customer_id = b.customer_id
 WHERE
@@ -790,28 +793,28 @@ WHERE
   AND EXISTS(
     SELECT
       1
-    FROM _mc_customer_batch
+    FROM vault_b._mc_customer_batch
   );
 
 SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_changes
+    FROM vault_b._mc_customer_changes
     WHERE
       _mc_op = 'insert'
   ) AS inserted,
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_changes
+    FROM vault_b._mc_customer_changes
     WHERE
       _mc_op = 'update' AND _mc_closed = 0
   ) AS updated,
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_changes
+    FROM vault_b._mc_customer_changes
     WHERE
       _mc_closed = 1
   ) AS closed,
@@ -832,7 +835,7 @@ SELECT
     FROM (
       SELECT
         *
-      FROM _mc_customer_old
+      FROM vault_b._mc_customer_old
       WHERE
         (
           NOT _mc_del AND _mc_agree = 0
@@ -859,7 +862,7 @@ SELECT
     FROM (
       SELECT DISTINCT
         *
-      FROM _mc_customer_batch
+      FROM vault_b._mc_customer_batch
     ) AS b
   ) AS duplicates;
 
@@ -893,12 +896,12 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST('0001-01-01 00:00:00' AS Nullable(DateTime)),
+  CAST('0001-01-01 00:00:00' AS Nullable(DateTime64(6))),
   NULL,
   TRUE,
   FALSE,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -939,12 +942,12 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST('0001-01-01 00:00:00' AS Nullable(DateTime)),
+  CAST('0001-01-01 00:00:00' AS Nullable(DateTime64(6))),
   NULL,
   TRUE,
   FALSE,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -960,7 +963,7 @@ WHERE
   customer_key IN (
     SELECT
       customer_key
-    FROM _mc_customer_changes
+    FROM vault_b._mc_customer_changes
   );
 
 INSERT INTO vault_b.customer (
@@ -983,48 +986,49 @@ INSERT INTO vault_b.customer (
   dw_updated_at
 )
 SELECT
-  c.customer_key,
-  c.customer_id,
-  c."name",
-  c.email,
-  c.segment,
-  c.country,
-  c.city,
-  c.previous_city,
-  c.birth_date,
-  c.name_upper,
-  c.valid_from,
-  c.valid_to,
-  c.is_current,
-  c.is_deleted,
-  c.dw_changed_at,
-  c.dw_loaded_at,
-  c.dw_updated_at
-FROM _mc_customer_changes AS c;
+  c.customer_key AS customer_key,
+  c.customer_id AS customer_id,
+  c."name" AS "name",
+  c.email AS email,
+  c.segment AS segment,
+  c.country AS country,
+  c.city AS city,
+  c.previous_city AS previous_city,
+  c.birth_date AS birth_date,
+  c.name_upper AS name_upper,
+  c.valid_from AS valid_from,
+  c.valid_to AS valid_to,
+  c.is_current AS is_current,
+  c.is_deleted AS is_deleted,
+  c.dw_changed_at AS dw_changed_at,
+  c.dw_loaded_at AS dw_loaded_at,
+  c.dw_updated_at AS dw_updated_at
+FROM vault_b._mc_customer_changes AS c;
 
-DROP TABLE IF EXISTS _mc_customer_changes;
+DROP TABLE IF EXISTS vault_b._mc_customer_changes;
 
-DROP TABLE IF EXISTS _mc_customer_old;
+DROP TABLE IF EXISTS vault_b._mc_customer_old;
 
-DROP TABLE IF EXISTS _mc_customer_classified;
+DROP TABLE IF EXISTS vault_b._mc_customer_classified;
 
-DROP TABLE IF EXISTS _mc_customer_batch;
+DROP TABLE IF EXISTS vault_b._mc_customer_batch;
 
-DROP TABLE IF EXISTS _mc_product_changes;
+DROP TABLE IF EXISTS vault_b._mc_product_changes;
 
-DROP TABLE IF EXISTS _mc_product_old;
+DROP TABLE IF EXISTS vault_b._mc_product_old;
 
-DROP TABLE IF EXISTS _mc_product_classified;
+DROP TABLE IF EXISTS vault_b._mc_product_classified;
 
-DROP TABLE IF EXISTS _mc_product_batch;
+DROP TABLE IF EXISTS vault_b._mc_product_batch;
 
-CREATE TEMPORARY TABLE _mc_product_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_product_batch
+ENGINE=Memory AS
 SELECT DISTINCT
-  s.product_id,
+  s.product_id AS product_id,
   s."name" AS "name",
   s.category AS category,
   s.price AS price,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS _mc_ts,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS _mc_ts,
   FALSE AS _mc_del
 FROM catalog.products AS s
 WHERE
@@ -1035,7 +1039,7 @@ WHERE
 SELECT
   product_id,
   _mc_ts
-FROM _mc_product_batch
+FROM vault_b._mc_product_batch
 GROUP BY
   product_id,
   _mc_ts
@@ -1046,7 +1050,8 @@ ORDER BY
   _mc_ts
 LIMIT 11;
 
-CREATE TEMPORARY TABLE _mc_product_classified AS
+CREATE OR REPLACE TABLE vault_b._mc_product_classified
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -1086,21 +1091,22 @@ SELECT
     ELSE 0
   END AS _mc_same,
   CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM _mc_product_batch AS b
+FROM vault_b._mc_product_batch AS b
 LEFT JOIN lat AS l
   ON b.product_id = l.product_id;
 
-CREATE TEMPORARY TABLE _mc_product_old AS
+CREATE OR REPLACE TABLE vault_b._mc_product_old
+ENGINE=Memory AS
 SELECT
   *
 FROM (
   SELECT
-    k.product_id,
-    k._mc_ts,
-    k._mc_del,
-    k._mc_class,
-    k._mc_same,
-    k._mc_at_asof,
+    k.product_id AS product_id,
+    k._mc_ts AS _mc_ts,
+    k._mc_del AS _mc_del,
+    k._mc_class AS _mc_class,
+    k._mc_same AS _mc_same,
+    k._mc_at_asof AS _mc_at_asof,
     MAX(
       CASE
         WHEN k._mc_class = 'chain' OR (
@@ -1110,12 +1116,13 @@ FROM (
         ELSE 0
       END
     ) OVER (PARTITION BY k.product_id) AS _mc_reach
-  FROM _mc_product_classified AS k
+  FROM vault_b._mc_product_classified AS k
 ) AS o
 WHERE
   _mc_class = 'old';
 
-CREATE TEMPORARY TABLE _mc_product_changes AS
+CREATE OR REPLACE TABLE vault_b._mc_product_changes
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -1136,10 +1143,10 @@ WITH lat AS (
     _mc_rn = 1
 ), u AS (
   SELECT
-    l.product_id,
-    l."name",
-    l.category,
-    l.price,
+    l.product_id AS product_id,
+    l."name" AS "name",
+    l.category AS category,
+    l.price AS price,
     l.dw_changed_at AS _mc_ts,
     l.dw_changed_at AS _mc_eff,
     FALSE AS _mc_del,
@@ -1155,20 +1162,20 @@ WITH lat AS (
   JOIN (
     SELECT DISTINCT
       product_id
-    FROM _mc_product_classified
+    FROM vault_b._mc_product_classified
     WHERE
       _mc_class = 'chain'
   ) AS ck
     ON l.product_id = ck.product_id
   UNION ALL
   SELECT
-    c.product_id,
-    c."name",
-    c.category,
-    c.price,
-    c._mc_ts,
-    c._mc_ts,
-    c._mc_del,
+    c.product_id AS product_id,
+    c."name" AS "name",
+    c.category AS category,
+    c.price AS price,
+    c._mc_ts AS _mc_ts,
+    c._mc_ts AS _mc_ts,
+    c._mc_del AS _mc_del,
     0,
     CASE WHEN c._mc_del THEN 'closed' ELSE 'open' END,
     NULL,
@@ -1177,7 +1184,7 @@ WITH lat AS (
     NULL,
     NULL,
     0
-  FROM _mc_product_classified AS c
+  FROM vault_b._mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
 ), u2 AS (
@@ -1202,8 +1209,8 @@ WITH lat AS (
 ), s2 AS (
   SELECT
     s1.*,
-    lag(_mc_state) OVER (PARTITION BY product_id ORDER BY _mc_seq) AS _mc_prev_state,
-    lag(_mc_eff) OVER (PARTITION BY product_id ORDER BY _mc_seq) AS _mc_prev_eff
+    lag(toNullable(_mc_state)) OVER (PARTITION BY product_id ORDER BY _mc_seq) AS _mc_prev_state,
+    lag(toNullable(_mc_eff)) OVER (PARTITION BY product_id ORDER BY _mc_seq) AS _mc_prev_eff
   FROM s1
 ), s3 AS (
   SELECT
@@ -1245,17 +1252,17 @@ WITH lat AS (
 ), d1 AS (
   SELECT
     s4.*,
-    FIRST_VALUE("name") OVER (
+    first_value_respect_nulls("name") OVER (
       PARTITION BY product_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_name,
-    FIRST_VALUE(category) OVER (
+    first_value_respect_nulls(category) OVER (
       PARTITION BY product_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_category,
-    FIRST_VALUE(price) OVER (
+    first_value_respect_nulls(price) OVER (
       PARTITION BY product_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
@@ -1284,7 +1291,7 @@ WITH lat AS (
     _mc_grp
 ), img AS (
   SELECT
-    g.product_id,
+    g.product_id AS product_id,
     dv._mc_s1_name AS "name",
     dv._mc_s1_category AS category,
     dv._mc_s1_price AS price,
@@ -1298,7 +1305,7 @@ WITH lat AS (
     st._mc_vt AS _mc_old_vt,
     st._mc_la AS _mc_old_la,
     st._mc_ch AS _mc_old_ch,
-    g._mc_maxts
+    g._mc_maxts AS _mc_maxts
   FROM g
   JOIN s4 AS st
     ON st.product_id = g.product_id AND st._mc_seq = g._mc_first
@@ -1310,9 +1317,7 @@ WITH lat AS (
 SELECT
   LOWER(
     HEX(
-      UNHEX(
-        SHA256(COALESCE(REPLACE(REPLACE(i.product_id, '\\', '\\\\'), '|', '\\|'), '\\N'))
-      )
+      SHA256(COALESCE(REPLACE(REPLACE(i.product_id, '\\', '\\\\'), '|', '\\|'), '\\N'))
     )
   ) AS product_key,
   i.product_id AS product_id,
@@ -1320,8 +1325,8 @@ SELECT
   i.category AS category,
   i.price AS price,
   i._mc_maxts AS dw_changed_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
-  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime64(6))) AS dw_updated_at,
   'insert' AS _mc_op,
   0 AS _mc_closed
 FROM img AS i
@@ -1329,14 +1334,14 @@ WHERE
   i._mc_is_anchor = 0
 UNION ALL
 SELECT
-  i._mc_old_sk,
-  i.product_id,
-  i."name",
-  i.category,
-  i.price,
-  i._mc_maxts,
-  i._mc_old_la,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  i._mc_old_sk AS _mc_old_sk,
+  i.product_id AS product_id,
+  i."name" AS "name",
+  i.category AS category,
+  i.price AS price,
+  i._mc_maxts AS _mc_maxts,
+  i._mc_old_la AS _mc_old_la,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   0
 FROM img AS i
@@ -1354,21 +1359,21 @@ SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_product_changes
+    FROM vault_b._mc_product_changes
     WHERE
       _mc_op = 'insert'
   ) AS inserted,
   (
     SELECT
       COUNT(*)
-    FROM _mc_product_changes
+    FROM vault_b._mc_product_changes
     WHERE
       _mc_op = 'update' AND _mc_closed = 0
   ) AS updated,
   (
     SELECT
       COUNT(*)
-    FROM _mc_product_changes
+    FROM vault_b._mc_product_changes
     WHERE
       _mc_closed = 1
   ) AS closed,
@@ -1389,7 +1394,7 @@ SELECT
     FROM (
       SELECT
         *
-      FROM _mc_product_old
+      FROM vault_b._mc_product_old
       WHERE
         _mc_same = 0 AND (
           _mc_at_asof = 1 OR _mc_reach = 0
@@ -1412,7 +1417,7 @@ SELECT
     FROM (
       SELECT DISTINCT
         *
-      FROM _mc_product_batch
+      FROM vault_b._mc_product_batch
     ) AS b
   ) AS duplicates;
 
@@ -1432,8 +1437,8 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -1460,8 +1465,8 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -1477,7 +1482,7 @@ WHERE
   product_key IN (
     SELECT
       product_key
-    FROM _mc_product_changes
+    FROM vault_b._mc_product_changes
   );
 
 INSERT INTO vault_b.product (
@@ -1491,23 +1496,23 @@ INSERT INTO vault_b.product (
   dw_updated_at
 )
 SELECT
-  c.product_key,
-  c.product_id,
-  c."name",
-  c.category,
-  c.price,
-  c.dw_changed_at,
-  c.dw_loaded_at,
-  c.dw_updated_at
-FROM _mc_product_changes AS c;
+  c.product_key AS product_key,
+  c.product_id AS product_id,
+  c."name" AS "name",
+  c.category AS category,
+  c.price AS price,
+  c.dw_changed_at AS dw_changed_at,
+  c.dw_loaded_at AS dw_loaded_at,
+  c.dw_updated_at AS dw_updated_at
+FROM vault_b._mc_product_changes AS c;
 
-DROP TABLE IF EXISTS _mc_product_changes;
+DROP TABLE IF EXISTS vault_b._mc_product_changes;
 
-DROP TABLE IF EXISTS _mc_product_old;
+DROP TABLE IF EXISTS vault_b._mc_product_old;
 
-DROP TABLE IF EXISTS _mc_product_classified;
+DROP TABLE IF EXISTS vault_b._mc_product_classified;
 
-DROP TABLE IF EXISTS _mc_product_batch;
+DROP TABLE IF EXISTS vault_b._mc_product_batch;
 
 SELECT
   COUNT(*) AS inserted
@@ -1554,7 +1559,7 @@ FROM (
       CAST(MONTH(d) AS Nullable(Int32)) AS m,
       CAST((
         (
-          DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(DATE)), d) % 7
+          DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(Date32)), d) % 7
         ) + 7
       ) % 7 + 1 AS Nullable(Int32)) AS dow
     FROM (
@@ -1562,8 +1567,8 @@ FROM (
         CAST(DATE_ADD(
           DAY,
           d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000,
-          CAST('2020-01-01' AS Nullable(DATE))
-        ) AS Nullable(DATE)) AS d
+          CAST('2020-01-01' AS Nullable(Date32))
+        ) AS Nullable(Date32)) AS d
       FROM (
         SELECT
           0 AS n
@@ -1782,7 +1787,7 @@ FROM (
     CAST(MONTH(d) AS Nullable(Int32)) AS m,
     CAST((
       (
-        DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(DATE)), d) % 7
+        DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(Date32)), d) % 7
       ) + 7
     ) % 7 + 1 AS Nullable(Int32)) AS dow
   FROM (
@@ -1790,8 +1795,8 @@ FROM (
       CAST(DATE_ADD(
         DAY,
         d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000,
-        CAST('2020-01-01' AS Nullable(DATE))
-      ) AS Nullable(DATE)) AS d
+        CAST('2020-01-01' AS Nullable(Date32))
+      ) AS Nullable(Date32)) AS d
     FROM (
       SELECT
         0 AS n
@@ -1926,11 +1931,12 @@ WHERE
       t."date" = c.d
   );
 
-DROP TABLE IF EXISTS _mc_sales_changes;
+DROP TABLE IF EXISTS vault_b._mc_sales_changes;
 
-DROP TABLE IF EXISTS _mc_sales_batch;
+DROP TABLE IF EXISTS vault_b._mc_sales_batch;
 
-CREATE TEMPORARY TABLE _mc_sales_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_sales_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   s.order_id AS order_id,
   s.line_no AS line_no,
@@ -1977,7 +1983,7 @@ WHERE
 SELECT
   order_id,
   line_no
-FROM _mc_sales_batch
+FROM vault_b._mc_sales_batch
 GROUP BY
   order_id,
   line_no
@@ -1988,30 +1994,31 @@ ORDER BY
   line_no
 LIMIT 11;
 
-CREATE TEMPORARY TABLE _mc_sales_changes AS
+CREATE OR REPLACE TABLE vault_b._mc_sales_changes
+ENGINE=Memory AS
 WITH res AS (
   SELECT
-    b.order_id,
-    b.line_no,
-    b.customer_id,
-    b.ordered_at,
-    b.product_id,
-    b.order_date,
-    b.channel,
-    b.attrs,
-    b.signature,
-    b.pickup,
-    b.is_gift,
-    b.quantity,
-    b.amount,
-    b.weight,
-    b.ratio,
-    b.net_amount,
-    b.big_amount,
+    b.order_id AS order_id,
+    b.line_no AS line_no,
+    b.customer_id AS customer_id,
+    b.ordered_at AS ordered_at,
+    b.product_id AS product_id,
+    b.order_date AS order_date,
+    b.channel AS channel,
+    b.attrs AS attrs,
+    b.signature AS signature,
+    b.pickup AS pickup,
+    b.is_gift AS is_gift,
+    b.quantity AS quantity,
+    b.amount AS amount,
+    b.weight AS weight,
+    b.ratio AS ratio,
+    b.net_amount AS net_amount,
+    b.big_amount AS big_amount,
     COALESCE(
       _mc_r0._mc_sk,
       CASE
-        WHEN CAST(b.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+        WHEN CAST(b.ordered_at AS Nullable(DateTime64(6))) < _mc_f0._mc_vf
         THEN _mc_f0._mc_sk
       END,
       '0000000000000000000000000000000000000000000000000000000000000000'
@@ -2021,20 +2028,20 @@ WITH res AS (
       '0000000000000000000000000000000000000000000000000000000000000000'
     ) AS product_key,
     COALESCE(_mc_r2.date_key, 0) AS order_date_key
-  FROM _mc_sales_batch AS b
+  FROM vault_b._mc_sales_batch AS b
   LEFT JOIN (
     SELECT
       *
     FROM (
       SELECT
-        x.order_id,
-        x.line_no,
+        x.order_id AS order_id,
+        x.line_no AS line_no,
         d.customer_key AS _mc_sk,
         ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
-      FROM _mc_sales_batch AS x
+      FROM vault_b._mc_sales_batch AS x
       JOIN vault_b.customer AS d
         ON d.customer_id = x.customer_id
-        AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime))
+        AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime64(6)))
       WHERE
         NOT (
           d.customer_key IN (
@@ -2072,7 +2079,7 @@ WITH res AS (
   LEFT JOIN vault_b.product AS _mc_r1
     ON _mc_r1.product_id = b.product_id
   LEFT JOIN vault_b.date_dim AS _mc_r2
-    ON _mc_r2."date" = CAST(b.order_date AS Nullable(DATE))
+    ON _mc_r2."date" = CAST(b.order_date AS Nullable(Date32))
 )
 SELECT
   r.order_id AS order_id,
@@ -2095,8 +2102,8 @@ SELECT
   r.ratio AS ratio,
   r.net_amount AS net_amount,
   r.big_amount AS big_amount,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
-  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime64(6))) AS dw_updated_at,
   'insert' AS _mc_op
 FROM res AS r
 LEFT JOIN vault_b.sales AS t
@@ -2105,28 +2112,28 @@ WHERE
   t.order_id IS NULL
 UNION ALL
 SELECT
-  r.order_id,
-  r.line_no,
-  r.customer_key,
-  r.customer_id,
-  r.ordered_at,
-  r.product_key,
-  r.product_id,
-  r.order_date_key,
-  r.order_date,
-  r.channel,
-  r.attrs,
-  r.signature,
-  r.pickup,
-  r.is_gift,
-  r.quantity,
-  r.amount,
-  r.weight,
-  r.ratio,
-  r.net_amount,
-  r.big_amount,
-  t.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  r.order_id AS order_id,
+  r.line_no AS line_no,
+  r.customer_key AS customer_key,
+  r.customer_id AS customer_id,
+  r.ordered_at AS ordered_at,
+  r.product_key AS product_key,
+  r.product_id AS product_id,
+  r.order_date_key AS order_date_key,
+  r.order_date AS order_date,
+  r.channel AS channel,
+  r.attrs AS attrs,
+  r.signature AS signature,
+  r.pickup AS pickup,
+  r.is_gift AS is_gift,
+  r.quantity AS quantity,
+  r.amount AS amount,
+  r.weight AS weight,
+  r.ratio AS ratio,
+  r.net_amount AS net_amount,
+  r.big_amount AS big_amount,
+  t.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update'
 FROM res AS r
 JOIN vault_b.sales AS t
@@ -2154,22 +2161,22 @@ WHERE
   )
 UNION ALL
 SELECT
-  t.order_id,
-  t.line_no,
+  t.order_id AS order_id,
+  t.line_no AS line_no,
   CASE
     WHEN t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
     THEN COALESCE(
       _mc_r0._mc_sk,
       CASE
-        WHEN CAST(t.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+        WHEN CAST(t.ordered_at AS Nullable(DateTime64(6))) < _mc_f0._mc_vf
         THEN _mc_f0._mc_sk
       END,
       '0000000000000000000000000000000000000000000000000000000000000000'
     )
     ELSE t.customer_key
   END,
-  t.customer_id,
-  t.ordered_at,
+  t.customer_id AS customer_id,
+  t.ordered_at AS ordered_at,
   CASE
     WHEN t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
     THEN COALESCE(
@@ -2178,26 +2185,26 @@ SELECT
     )
     ELSE t.product_key
   END,
-  t.product_id,
+  t.product_id AS product_id,
   CASE
     WHEN t.order_date_key = 0
     THEN COALESCE(_mc_r2.date_key, 0)
     ELSE t.order_date_key
   END,
-  t.order_date,
-  t.channel,
-  t.attrs,
-  t.signature,
-  t.pickup,
-  t.is_gift,
-  t.quantity,
-  t.amount,
-  t.weight,
-  t.ratio,
-  t.net_amount,
-  t.big_amount,
-  t.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  t.order_date AS order_date,
+  t.channel AS channel,
+  t.attrs AS attrs,
+  t.signature AS signature,
+  t.pickup AS pickup,
+  t.is_gift AS is_gift,
+  t.quantity AS quantity,
+  t.amount AS amount,
+  t.weight AS weight,
+  t.ratio AS ratio,
+  t.net_amount AS net_amount,
+  t.big_amount AS big_amount,
+  t.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'rekey'
 FROM vault_b.sales AS t
 LEFT JOIN (
@@ -2205,14 +2212,14 @@ LEFT JOIN (
     *
   FROM (
     SELECT
-      x.order_id,
-      x.line_no,
+      x.order_id AS order_id,
+      x.line_no AS line_no,
       d.customer_key AS _mc_sk,
       ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
     FROM vault_b.sales AS x
     JOIN vault_b.customer AS d
       ON d.customer_id = x.customer_id
-      AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime))
+      AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime64(6)))
     WHERE
       NOT (
         d.customer_key IN (
@@ -2250,7 +2257,7 @@ LEFT JOIN (
 LEFT JOIN vault_b.product AS _mc_r1
   ON _mc_r1.product_id = t.product_id
 LEFT JOIN vault_b.date_dim AS _mc_r2
-  ON _mc_r2."date" = CAST(t.order_date AS Nullable(DATE))
+  ON _mc_r2."date" = CAST(t.order_date AS Nullable(Date32))
 LEFT JOIN res AS r
   ON t.order_id = r.order_id AND t.line_no = r.line_no
 WHERE
@@ -2266,7 +2273,7 @@ WHERE
       AND COALESCE(
         _mc_r0._mc_sk,
         CASE
-          WHEN CAST(t.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+          WHEN CAST(t.ordered_at AS Nullable(DateTime64(6))) < _mc_f0._mc_vf
           THEN _mc_f0._mc_sk
         END,
         '0000000000000000000000000000000000000000000000000000000000000000'
@@ -2288,21 +2295,21 @@ SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_sales_changes
+    FROM vault_b._mc_sales_changes
     WHERE
       _mc_op = 'insert'
   ) AS inserted,
   (
     SELECT
       COUNT(*)
-    FROM _mc_sales_changes
+    FROM vault_b._mc_sales_changes
     WHERE
       _mc_op = 'update'
   ) AS updated,
   (
     SELECT
       COUNT(*)
-    FROM _mc_sales_changes
+    FROM vault_b._mc_sales_changes
     WHERE
       _mc_op = 'rekey'
   ) AS rekeyed,
@@ -2318,7 +2325,7 @@ SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_sales_changes
+    FROM vault_b._mc_sales_changes
     WHERE
       _mc_op <> 'rekey'
       AND (
@@ -2353,7 +2360,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM _mc_sales_batch
+    FROM vault_b._mc_sales_batch
   ) AS duplicates;
 
 DELETE FROM vault_b.sales
@@ -2362,7 +2369,7 @@ WHERE
     SELECT
       order_id,
       line_no
-    FROM _mc_sales_changes
+    FROM vault_b._mc_sales_changes
   );
 
 INSERT INTO vault_b.sales (
@@ -2390,35 +2397,36 @@ INSERT INTO vault_b.sales (
   dw_updated_at
 )
 SELECT
-  c.order_id,
-  c.line_no,
-  c.customer_key,
-  c.customer_id,
-  c.ordered_at,
-  c.product_key,
-  c.product_id,
-  c.order_date_key,
-  c.order_date,
-  c.channel,
-  c.attrs,
-  c.signature,
-  c.pickup,
-  c.is_gift,
-  c.quantity,
-  c.amount,
-  c.weight,
-  c.ratio,
-  c.net_amount,
-  c.big_amount,
-  c.dw_loaded_at,
-  c.dw_updated_at
-FROM _mc_sales_changes AS c;
+  c.order_id AS order_id,
+  c.line_no AS line_no,
+  c.customer_key AS customer_key,
+  c.customer_id AS customer_id,
+  c.ordered_at AS ordered_at,
+  c.product_key AS product_key,
+  c.product_id AS product_id,
+  c.order_date_key AS order_date_key,
+  c.order_date AS order_date,
+  c.channel AS channel,
+  c.attrs AS attrs,
+  c.signature AS signature,
+  c.pickup AS pickup,
+  c.is_gift AS is_gift,
+  c.quantity AS quantity,
+  c.amount AS amount,
+  c.weight AS weight,
+  c.ratio AS ratio,
+  c.net_amount AS net_amount,
+  c.big_amount AS big_amount,
+  c.dw_loaded_at AS dw_loaded_at,
+  c.dw_updated_at AS dw_updated_at
+FROM vault_b._mc_sales_changes AS c;
 
-DROP TABLE IF EXISTS _mc_sales_changes;
+DROP TABLE IF EXISTS vault_b._mc_sales_changes;
 
-DROP TABLE IF EXISTS _mc_sales_batch;
+DROP TABLE IF EXISTS vault_b._mc_sales_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_h_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_h_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -2462,7 +2470,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_customer_h_batch AS b
+FROM vault_b._mc_customer_h_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -2479,11 +2487,51 @@ INSERT INTO vault_b.customer_h (
   record_source
 )
 SELECT
-  b.customer_h_hk,
-  b.customer_id,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.record_source
-FROM _mc_customer_h_batch AS b
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST(NULL AS Nullable(Int32)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_h AS t
+    WHERE
+      t.customer_h_hk = UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+  );
+
+INSERT INTO vault_b.customer_h (
+  customer_h_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
+  UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'),
+  CAST(NULL AS Nullable(Int32)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_h AS t
+    WHERE
+      t.customer_h_hk = UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')
+  );
+
+INSERT INTO vault_b.customer_h (
+  customer_h_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
+  b.customer_h_hk AS customer_h_hk,
+  b.customer_id AS customer_id,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.record_source AS record_source
+FROM vault_b._mc_customer_h_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -2493,9 +2541,10 @@ WHERE
       t.customer_h_hk = b.customer_h_hk
   );
 
-DROP TABLE IF EXISTS _mc_customer_h_batch;
+DROP TABLE IF EXISTS vault_b._mc_customer_h_batch;
 
-CREATE TEMPORARY TABLE _mc_product_h_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_product_h_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -2629,7 +2678,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_product_h_batch AS b
+FROM vault_b._mc_product_h_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -2646,11 +2695,51 @@ INSERT INTO vault_b.product_h (
   record_source
 )
 SELECT
-  b.product_h_hk,
-  b.product_id,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.record_source
-FROM _mc_product_h_batch AS b
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST(NULL AS Nullable(String)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.product_h AS t
+    WHERE
+      t.product_h_hk = UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+  );
+
+INSERT INTO vault_b.product_h (
+  product_h_hk,
+  product_id,
+  load_ts,
+  record_source
+)
+SELECT
+  UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'),
+  CAST(NULL AS Nullable(String)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.product_h AS t
+    WHERE
+      t.product_h_hk = UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')
+  );
+
+INSERT INTO vault_b.product_h (
+  product_h_hk,
+  product_id,
+  load_ts,
+  record_source
+)
+SELECT
+  b.product_h_hk AS product_h_hk,
+  b.product_id AS product_id,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.record_source AS record_source
+FROM vault_b._mc_product_h_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -2660,9 +2749,10 @@ WHERE
       t.product_h_hk = b.product_h_hk
   );
 
-DROP TABLE IF EXISTS _mc_product_h_batch;
+DROP TABLE IF EXISTS vault_b._mc_product_h_batch;
 
-CREATE TEMPORARY TABLE _mc_order_link_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_order_link_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -2903,7 +2993,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_order_link_batch AS b
+FROM vault_b._mc_order_link_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -2924,15 +3014,15 @@ INSERT INTO vault_b.order_link (
   record_source
 )
 SELECT
-  b.order_link_hk,
-  b.customer_hk,
-  b.product_hk,
-  b.line_no,
-  b.quantity,
-  b.amount,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  b.order_link_hk AS order_link_hk,
+  b.customer_hk AS customer_hk,
+  b.product_hk AS product_hk,
+  b.line_no AS line_no,
+  b.quantity AS quantity,
+  b.amount AS amount,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'sales'
-FROM _mc_order_link_batch AS b
+FROM vault_b._mc_order_link_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -2942,9 +3032,10 @@ WHERE
       t.order_link_hk = b.order_link_hk
   );
 
-DROP TABLE IF EXISTS _mc_order_link_batch;
+DROP TABLE IF EXISTS vault_b._mc_order_link_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_details_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_details_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   CASE
     WHEN s.customer_id IS NULL
@@ -2969,59 +3060,40 @@ SELECT DISTINCT
   s."name" AS "name",
   s.email AS email,
   s.segment AS segment
-FROM crm.customers AS s;
+FROM crm.customers AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
 
 SELECT
   customer_h_hk
-FROM _mc_customer_details_batch
+FROM vault_b._mc_customer_details_batch
 GROUP BY
   customer_h_hk
 HAVING
   COUNT(*) > 1;
 
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_customer_details_batch AS b
-WHERE
-  b.customer_h_hk IN (
-    SELECT DISTINCT
-      b.customer_h_hk
-    FROM _mc_customer_details_batch AS b
+  (
+    SELECT
+      COUNT(*)
+    FROM vault_b._mc_customer_details_batch AS b
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_details_batch AS b1
+      b.customer_h_hk IN (
+        SELECT DISTINCT
+          b.customer_h_hk AS customer_h_hk
+        FROM vault_b._mc_customer_details_batch AS b
         WHERE
-          b1.customer_h_hk = b.customer_h_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault_b.customer_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault_b.customer_details AS m
-              WHERE
-                m.customer_h_hk = t.customer_h_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_h_hk = b.customer_h_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_details_batch AS b2
-        WHERE
-          b2.customer_h_hk = b.customer_h_hk
-          AND NOT EXISTS(
+          (
             SELECT
-              1
+              COUNT(*)
+            FROM vault_b._mc_customer_details_batch AS b1
+            WHERE
+              b1.customer_h_hk = b.customer_h_hk
+          ) <> (
+            SELECT
+              COUNT(*)
             FROM (
               SELECT
                 t.*
@@ -3034,11 +3106,70 @@ WHERE
                   WHERE
                     m.customer_h_hk = t.customer_h_hk
                 )
-            ) AS l
+            ) AS l1
             WHERE
-              l.customer_h_hk = b2.customer_h_hk AND l.hash_diff = b2.hash_diff
+              l1.customer_h_hk = b.customer_h_hk
+          )
+          OR EXISTS(
+            SELECT
+              1
+            FROM vault_b._mc_customer_details_batch AS b2
+            WHERE
+              b2.customer_h_hk = b.customer_h_hk
+              AND NOT EXISTS(
+                SELECT
+                  1
+                FROM (
+                  SELECT
+                    t.*
+                  FROM vault_b.customer_details AS t
+                  WHERE
+                    t.load_ts = (
+                      SELECT
+                        MAX(m.load_ts)
+                      FROM vault_b.customer_details AS m
+                      WHERE
+                        m.customer_h_hk = t.customer_h_hk
+                    )
+                ) AS l
+                WHERE
+                  l.customer_h_hk = b2.customer_h_hk AND l.hash_diff = b2.hash_diff
+              )
           )
       )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      s.customer_id IS NULL
+  ) AS rejected;
+
+INSERT INTO vault_b.customer_details (
+  customer_h_hk,
+  load_ts,
+  hash_diff,
+  "name",
+  email,
+  segment,
+  record_source
+)
+SELECT
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST(NULL AS Nullable(String)),
+  CAST(NULL AS Nullable(String)),
+  CAST(NULL AS Nullable(String)),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_details AS t
+    WHERE
+      t.customer_h_hk = UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
   );
 
 INSERT INTO vault_b.customer_details (
@@ -3051,24 +3182,24 @@ INSERT INTO vault_b.customer_details (
   record_source
 )
 SELECT
-  b.customer_h_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.hash_diff,
-  b."name",
-  b.email,
-  b.segment,
+  b.customer_h_hk AS customer_h_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.hash_diff AS hash_diff,
+  b."name" AS "name",
+  b.email AS email,
+  b.segment AS segment,
   'crm'
-FROM _mc_customer_details_batch AS b
+FROM vault_b._mc_customer_details_batch AS b
 WHERE
   b.customer_h_hk IN (
     SELECT DISTINCT
-      b.customer_h_hk
-    FROM _mc_customer_details_batch AS b
+      b.customer_h_hk AS customer_h_hk
+    FROM vault_b._mc_customer_details_batch AS b
     WHERE
       (
         SELECT
           COUNT(*)
-        FROM _mc_customer_details_batch AS b1
+        FROM vault_b._mc_customer_details_batch AS b1
         WHERE
           b1.customer_h_hk = b.customer_h_hk
       ) <> (
@@ -3093,7 +3224,7 @@ WHERE
       OR EXISTS(
         SELECT
           1
-        FROM _mc_customer_details_batch AS b2
+        FROM vault_b._mc_customer_details_batch AS b2
         WHERE
           b2.customer_h_hk = b.customer_h_hk
           AND NOT EXISTS(
@@ -3118,9 +3249,10 @@ WHERE
       )
   );
 
-DROP TABLE IF EXISTS _mc_customer_details_batch;
+DROP TABLE IF EXISTS vault_b._mc_customer_details_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_phones_batch AS
+CREATE OR REPLACE TABLE vault_b._mc_customer_phones_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   CASE
     WHEN s.customer_id IS NULL
@@ -3136,12 +3268,16 @@ SELECT DISTINCT
   ) AS hash_diff,
   s.phone_type AS phone_type,
   s.phone AS phone
-FROM crm.phones AS s;
+FROM crm.phones AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
 
 SELECT
   customer_h_hk,
   phone_type
-FROM _mc_customer_phones_batch
+FROM vault_b._mc_customer_phones_batch
 GROUP BY
   customer_h_hk,
   phone_type
@@ -3149,48 +3285,25 @@ HAVING
   COUNT(*) > 1;
 
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_customer_phones_batch AS b
-WHERE
-  b.customer_h_hk IN (
-    SELECT DISTINCT
-      b.customer_h_hk
-    FROM _mc_customer_phones_batch AS b
+  (
+    SELECT
+      COUNT(*)
+    FROM vault_b._mc_customer_phones_batch AS b
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_phones_batch AS b1
+      b.customer_h_hk IN (
+        SELECT DISTINCT
+          b.customer_h_hk AS customer_h_hk
+        FROM vault_b._mc_customer_phones_batch AS b
         WHERE
-          b1.customer_h_hk = b.customer_h_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault_b.customer_phones AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault_b.customer_phones AS m
-              WHERE
-                m.customer_h_hk = t.customer_h_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_h_hk = b.customer_h_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_phones_batch AS b2
-        WHERE
-          b2.customer_h_hk = b.customer_h_hk
-          AND NOT EXISTS(
+          (
             SELECT
-              1
+              COUNT(*)
+            FROM vault_b._mc_customer_phones_batch AS b1
+            WHERE
+              b1.customer_h_hk = b.customer_h_hk
+          ) <> (
+            SELECT
+              COUNT(*)
             FROM (
               SELECT
                 t.*
@@ -3203,13 +3316,70 @@ WHERE
                   WHERE
                     m.customer_h_hk = t.customer_h_hk
                 )
-            ) AS l
+            ) AS l1
             WHERE
-              l.customer_h_hk = b2.customer_h_hk
-              AND l.phone_type = b2.phone_type
-              AND l.hash_diff = b2.hash_diff
+              l1.customer_h_hk = b.customer_h_hk
+          )
+          OR EXISTS(
+            SELECT
+              1
+            FROM vault_b._mc_customer_phones_batch AS b2
+            WHERE
+              b2.customer_h_hk = b.customer_h_hk
+              AND NOT EXISTS(
+                SELECT
+                  1
+                FROM (
+                  SELECT
+                    t.*
+                  FROM vault_b.customer_phones AS t
+                  WHERE
+                    t.load_ts = (
+                      SELECT
+                        MAX(m.load_ts)
+                      FROM vault_b.customer_phones AS m
+                      WHERE
+                        m.customer_h_hk = t.customer_h_hk
+                    )
+                ) AS l
+                WHERE
+                  l.customer_h_hk = b2.customer_h_hk
+                  AND l.phone_type = b2.phone_type
+                  AND l.hash_diff = b2.hash_diff
+              )
           )
       )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.phones AS s
+    WHERE
+      s.customer_id IS NULL
+  ) AS rejected;
+
+INSERT INTO vault_b.customer_phones (
+  customer_h_hk,
+  load_ts,
+  phone_type,
+  hash_diff,
+  phone,
+  record_source
+)
+SELECT
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST('' AS Nullable(String)),
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST(NULL AS Nullable(String)),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_phones AS t
+    WHERE
+      t.customer_h_hk = UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
   );
 
 INSERT INTO vault_b.customer_phones (
@@ -3221,23 +3391,23 @@ INSERT INTO vault_b.customer_phones (
   record_source
 )
 SELECT
-  b.customer_h_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.phone_type,
-  b.hash_diff,
-  b.phone,
+  b.customer_h_hk AS customer_h_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.phone_type AS phone_type,
+  b.hash_diff AS hash_diff,
+  b.phone AS phone,
   'crm'
-FROM _mc_customer_phones_batch AS b
+FROM vault_b._mc_customer_phones_batch AS b
 WHERE
   b.customer_h_hk IN (
     SELECT DISTINCT
-      b.customer_h_hk
-    FROM _mc_customer_phones_batch AS b
+      b.customer_h_hk AS customer_h_hk
+    FROM vault_b._mc_customer_phones_batch AS b
     WHERE
       (
         SELECT
           COUNT(*)
-        FROM _mc_customer_phones_batch AS b1
+        FROM vault_b._mc_customer_phones_batch AS b1
         WHERE
           b1.customer_h_hk = b.customer_h_hk
       ) <> (
@@ -3262,7 +3432,7 @@ WHERE
       OR EXISTS(
         SELECT
           1
-        FROM _mc_customer_phones_batch AS b2
+        FROM vault_b._mc_customer_phones_batch AS b2
         WHERE
           b2.customer_h_hk = b.customer_h_hk
           AND NOT EXISTS(
@@ -3289,4 +3459,943 @@ WHERE
       )
   );
 
-DROP TABLE IF EXISTS _mc_customer_phones_batch;
+DROP TABLE IF EXISTS vault_b._mc_customer_phones_batch;
+
+CREATE OR REPLACE TABLE vault_b._mc_order_link_eff_batch
+ENGINE=Memory AS
+SELECT DISTINCT
+  SHA256(
+    COALESCE(CAST(s.customer_id AS Nullable(String)), '\\N') || '|' || COALESCE(
+      REPLACE(
+        REPLACE(
+          REPLACE(
+            REPLACE(
+              REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              REPLACE(
+                                REPLACE(
+                                  REPLACE(
+                                    REPLACE(
+                                      REPLACE(
+                                        REPLACE(
+                                          REPLACE(
+                                            REPLACE(
+                                              REPLACE(
+                                                REPLACE(
+                                                  REPLACE(
+                                                    REPLACE(
+                                                      REPLACE(
+                                                        REPLACE(REPLACE(REPLACE(TRIM(BOTH ' ' FROM s.product_id), 'a', 'A'), 'b', 'B'), 'c', 'C'),
+                                                        'd',
+                                                        'D'
+                                                      ),
+                                                      'e',
+                                                      'E'
+                                                    ),
+                                                    'f',
+                                                    'F'
+                                                  ),
+                                                  'g',
+                                                  'G'
+                                                ),
+                                                'h',
+                                                'H'
+                                              ),
+                                              'i',
+                                              'I'
+                                            ),
+                                            'j',
+                                            'J'
+                                          ),
+                                          'k',
+                                          'K'
+                                        ),
+                                        'l',
+                                        'L'
+                                      ),
+                                      'm',
+                                      'M'
+                                    ),
+                                    'n',
+                                    'N'
+                                  ),
+                                  'o',
+                                  'O'
+                                ),
+                                'p',
+                                'P'
+                              ),
+                              'q',
+                              'Q'
+                            ),
+                            'r',
+                            'R'
+                          ),
+                          's',
+                          'S'
+                        ),
+                        't',
+                        'T'
+                      ),
+                      'u',
+                      'U'
+                    ),
+                    'v',
+                    'V'
+                  ),
+                  'w',
+                  'W'
+                ),
+                'x',
+                'X'
+              ),
+              'y',
+              'Y'
+            ),
+            'z',
+            'Z'
+          ),
+          '\\',
+          '\\\\'
+        ),
+        '|',
+        '\\|'
+      ),
+      '\\N'
+    ) || '|' || COALESCE(CAST(s.line_no AS Nullable(String)), '\\N')
+  ) AS order_link_hk,
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+    ELSE SHA256(COALESCE(CAST(s.customer_id AS Nullable(String)), '\\N'))
+  END AS _mc_driving_hk
+FROM sales.orders AS s
+WHERE
+  (
+    NOT (
+      s.customer_id IS NULL
+    )
+  );
+
+SELECT
+  _mc_driving_hk,
+  COUNT(*) AS links
+FROM vault_b._mc_order_link_eff_batch
+GROUP BY
+  _mc_driving_hk
+HAVING
+  COUNT(*) > 1;
+
+CREATE OR REPLACE TABLE vault_b._mc_order_link_eff_current
+ENGINE=Memory AS
+SELECT
+  c.order_link_hk AS order_link_hk,
+  c.start_ts AS start_ts,
+  c.is_active AS is_active
+FROM (
+  SELECT
+    t.order_link_hk AS order_link_hk,
+    t.start_ts AS start_ts,
+    t.is_active AS is_active,
+    ROW_NUMBER() OVER (PARTITION BY t.order_link_hk ORDER BY t.load_ts DESC) AS _mc_rn
+  FROM vault_b.order_link_eff AS t
+  WHERE
+    t.order_link_hk IN (
+      SELECT
+        b.order_link_hk AS order_link_hk
+      FROM vault_b._mc_order_link_eff_batch AS b
+    )
+    OR t.order_link_hk IN (
+      SELECT
+        k.order_link_hk AS order_link_hk
+      FROM vault_b.order_link AS k
+      WHERE
+        k.customer_hk IN (
+          SELECT
+            b._mc_driving_hk AS _mc_driving_hk
+          FROM vault_b._mc_order_link_eff_batch AS b
+        )
+    )
+) AS c
+WHERE
+  c._mc_rn = 1;
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM vault_b._mc_order_link_eff_batch AS b
+    WHERE
+      NOT (
+        b.order_link_hk IN (
+          SELECT
+            c.order_link_hk AS order_link_hk
+          FROM vault_b._mc_order_link_eff_current AS c
+          WHERE
+            c.is_active = TRUE
+        )
+      )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM vault_b._mc_order_link_eff_current AS c
+    WHERE
+      c.is_active = TRUE
+      AND NOT (
+        c.order_link_hk IN (
+          SELECT
+            b.order_link_hk AS order_link_hk
+          FROM vault_b._mc_order_link_eff_batch AS b
+        )
+      )
+  ) AS closed,
+  (
+    SELECT
+      COUNT(*)
+    FROM sales.orders AS s
+    WHERE
+      NOT (
+        NOT (
+          s.customer_id IS NULL
+        )
+      )
+  ) AS rejected;
+
+INSERT INTO vault_b.order_link_eff (
+  order_link_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST(NULL AS Nullable(DateTime64(6))),
+  FALSE,
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.order_link_eff AS t
+    WHERE
+      t.order_link_hk = UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+  );
+
+INSERT INTO vault_b.order_link_eff (
+  order_link_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  c.order_link_hk AS order_link_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  c.start_ts AS start_ts,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  FALSE,
+  'sales'
+FROM vault_b._mc_order_link_eff_current AS c
+WHERE
+  c.is_active = TRUE
+  AND NOT (
+    c.order_link_hk IN (
+      SELECT
+        b.order_link_hk AS order_link_hk
+      FROM vault_b._mc_order_link_eff_batch AS b
+    )
+  );
+
+INSERT INTO vault_b.order_link_eff (
+  order_link_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  b.order_link_hk AS order_link_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  NULL,
+  TRUE,
+  'sales'
+FROM vault_b._mc_order_link_eff_batch AS b
+WHERE
+  NOT (
+    b.order_link_hk IN (
+      SELECT
+        c.order_link_hk AS order_link_hk
+      FROM vault_b._mc_order_link_eff_current AS c
+      WHERE
+        c.is_active = TRUE
+    )
+  );
+
+DROP TABLE IF EXISTS vault_b._mc_order_link_eff_batch;
+
+DROP TABLE IF EXISTS vault_b._mc_order_link_eff_current;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_seen_batch
+ENGINE=Memory AS
+SELECT DISTINCT
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+    ELSE SHA256(COALESCE(CAST(s.customer_id AS Nullable(String)), '\\N'))
+  END AS customer_h_hk
+FROM crm.customers AS s
+WHERE
+  NOT (
+    NOT (
+      NOT (
+        s.customer_id IS NULL
+      )
+    )
+  );
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM vault_b._mc_customer_seen_batch AS b
+    WHERE
+      NOT (
+        b.customer_h_hk IN (
+          SELECT
+            t.customer_h_hk AS customer_h_hk
+          FROM vault_b.customer_seen AS t
+          WHERE
+            t.load_ts = CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6)))
+        )
+      )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      NOT (
+        NOT (
+          s.customer_id IS NULL
+        )
+      )
+  ) AS rejected;
+
+INSERT INTO vault_b.customer_seen (
+  customer_h_hk,
+  load_ts,
+  record_source
+)
+SELECT
+  UNHEX('0000000000000000000000000000000000000000000000000000000000000000'),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault_b.customer_seen AS t
+    WHERE
+      t.customer_h_hk = UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+  );
+
+INSERT INTO vault_b.customer_seen (
+  customer_h_hk,
+  load_ts,
+  record_source
+)
+SELECT
+  b.customer_h_hk AS customer_h_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  'crm'
+FROM vault_b._mc_customer_seen_batch AS b
+WHERE
+  NOT (
+    b.customer_h_hk IN (
+      SELECT
+        t.customer_h_hk AS customer_h_hk
+      FROM vault_b.customer_seen AS t
+      WHERE
+        t.load_ts = CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6)))
+    )
+  );
+
+DROP TABLE IF EXISTS vault_b._mc_customer_seen_batch;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_pit_bounds
+ENGINE=Memory AS
+SELECT
+  c._mc_start AS _mc_start,
+  c._mc_end AS _mc_end,
+  c._mc_first AS _mc_first,
+  DATE_DIFF(DAY, c._mc_start, c._mc_end) AS _mc_steps
+FROM (
+  SELECT
+    CAST(f._mc_h AS Nullable(Date32)) AS _mc_start,
+    CAST(CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32)) AS Nullable(Date32)) AS _mc_end,
+    f._mc_h AS _mc_first
+  FROM (
+    SELECT
+      (
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32)))
+        FROM vault_b.customer_h AS t
+        WHERE
+          t.customer_h_hk <> UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+          AND t.customer_h_hk <> UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')
+      ) AS _mc_h
+  ) AS f
+) AS c;
+
+SELECT
+  b._mc_start AS _mc_start,
+  b._mc_end AS _mc_end
+FROM vault_b._mc_customer_pit_bounds AS b
+WHERE
+  b._mc_steps > 99999;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_pit_spine
+ENGINE=Memory AS
+WITH _mc_digits AS (
+  SELECT
+    0 AS n
+  UNION ALL
+  SELECT
+    1 AS n
+  UNION ALL
+  SELECT
+    2 AS n
+  UNION ALL
+  SELECT
+    3 AS n
+  UNION ALL
+  SELECT
+    4 AS n
+  UNION ALL
+  SELECT
+    5 AS n
+  UNION ALL
+  SELECT
+    6 AS n
+  UNION ALL
+  SELECT
+    7 AS n
+  UNION ALL
+  SELECT
+    8 AS n
+  UNION ALL
+  SELECT
+    9 AS n
+)
+SELECT
+  x._mc_d AS _mc_d
+FROM (
+  SELECT
+    CAST(DATE_ADD(DAY, g._mc_n, b._mc_start) AS Nullable(Date32)) AS _mc_d,
+    b._mc_end AS _mc_end
+  FROM (
+    SELECT
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS _mc_n
+    FROM _mc_digits AS d0, _mc_digits AS d1, _mc_digits AS d2, _mc_digits AS d3, _mc_digits AS d4
+  ) AS g, vault_b._mc_customer_pit_bounds AS b
+  WHERE
+    g._mc_n <= b._mc_steps
+) AS x
+WHERE
+  x._mc_d <= x._mc_end;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_pit_dates
+ENGINE=Memory AS
+SELECT
+  s._mc_d AS _mc_d,
+  CAST(DATE_ADD(DAY, 1, s._mc_d) AS Nullable(DateTime64(6))) AS _mc_next
+FROM vault_b._mc_customer_pit_spine AS s, vault_b._mc_customer_pit_bounds AS b
+WHERE
+  s._mc_d >= b._mc_first
+  AND (
+    s._mc_d >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR s._mc_d = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault_b.customer_pit AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+    OR NOT (
+      s._mc_d IN (
+        SELECT
+          t.snapshot_date AS snapshot_date
+        FROM vault_b.customer_pit AS t
+      )
+    )
+  );
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_pit_grid
+ENGINE=Memory AS
+SELECT
+  k.customer_h_hk AS customer_h_hk,
+  d._mc_d AS _mc_d,
+  d._mc_next AS _mc_next
+FROM vault_b.customer_h AS k, vault_b._mc_customer_pit_dates AS d
+WHERE
+  k.customer_h_hk <> UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+  AND k.customer_h_hk <> UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')
+  AND k.load_ts < d._mc_next;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_pit_new
+ENGINE=Memory AS
+SELECT
+  a.customer_h_hk AS customer_h_hk,
+  a._mc_d AS snapshot_date,
+  CASE
+    WHEN a._mc_ts0 IS NULL
+    THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+    ELSE a.customer_h_hk
+  END AS customer_details_hk,
+  COALESCE(a._mc_ts0, CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6)))) AS customer_details_load_ts,
+  CASE
+    WHEN a._mc_ts1 IS NULL
+    THEN UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+    ELSE a.customer_h_hk
+  END AS customer_phones_hk,
+  COALESCE(a._mc_ts1, CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6)))) AS customer_phones_load_ts
+FROM (
+  SELECT
+    u.customer_h_hk AS customer_h_hk,
+    u._mc_d AS _mc_d,
+    MAX(CASE WHEN u._mc_sat = 0 THEN u._mc_ts END) AS _mc_ts0,
+    MAX(CASE WHEN u._mc_sat = 1 THEN u._mc_ts END) AS _mc_ts1
+  FROM (
+    SELECT
+      g.customer_h_hk AS customer_h_hk,
+      g._mc_d AS _mc_d,
+      -1 AS _mc_sat,
+      g._mc_next AS _mc_ts
+    FROM vault_b._mc_customer_pit_grid AS g
+    UNION ALL
+    SELECT
+      g.customer_h_hk AS customer_h_hk,
+      g._mc_d AS _mc_d,
+      0 AS _mc_sat,
+      x.load_ts AS _mc_ts
+    FROM vault_b._mc_customer_pit_grid AS g
+    JOIN vault_b.customer_details AS x
+      ON x.customer_h_hk = g.customer_h_hk
+    WHERE
+      x.load_ts < g._mc_next
+    UNION ALL
+    SELECT
+      g.customer_h_hk AS customer_h_hk,
+      g._mc_d AS _mc_d,
+      1 AS _mc_sat,
+      x.load_ts AS _mc_ts
+    FROM vault_b._mc_customer_pit_grid AS g
+    JOIN vault_b.customer_phones AS x
+      ON x.customer_h_hk = g.customer_h_hk
+    WHERE
+      x.load_ts < g._mc_next
+  ) AS u
+  GROUP BY
+    u.customer_h_hk,
+    u._mc_d
+) AS a;
+
+SELECT
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 0 THEN 1 ELSE 0 END) AS inserted,
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 1 AND k._mc_same = 0 THEN 1 ELSE 0 END) AS updated,
+  SUM(CASE WHEN k._mc_n = 0 AND k._mc_o = 1 THEN 1 ELSE 0 END) AS deleted
+FROM (
+  SELECT
+    r.customer_h_hk AS customer_h_hk,
+    r.snapshot_date AS snapshot_date,
+    MAX(r._mc_n) AS _mc_n,
+    MAX(r._mc_o) AS _mc_o,
+    MAX(r._mc_n * r._mc_o) AS _mc_same
+  FROM (
+    SELECT
+      v.customer_h_hk AS customer_h_hk,
+      v.snapshot_date AS snapshot_date,
+      v.customer_details_hk AS customer_details_hk,
+      v.customer_details_load_ts AS customer_details_load_ts,
+      v.customer_phones_hk AS customer_phones_hk,
+      v.customer_phones_load_ts AS customer_phones_load_ts,
+      MAX(v._mc_n) AS _mc_n,
+      MAX(v._mc_o) AS _mc_o
+    FROM (
+      SELECT
+        customer_h_hk,
+        snapshot_date,
+        customer_details_hk,
+        customer_details_load_ts,
+        customer_phones_hk,
+        customer_phones_load_ts,
+        1 AS _mc_n,
+        0 AS _mc_o
+      FROM vault_b._mc_customer_pit_new
+      UNION ALL
+      SELECT
+        t.customer_h_hk AS customer_h_hk,
+        t.snapshot_date AS snapshot_date,
+        t.customer_details_hk AS customer_details_hk,
+        t.customer_details_load_ts AS customer_details_load_ts,
+        t.customer_phones_hk AS customer_phones_hk,
+        t.customer_phones_load_ts AS customer_phones_load_ts,
+        0 AS _mc_n,
+        1 AS _mc_o
+      FROM vault_b.customer_pit AS t
+      WHERE
+        (
+          t.snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          OR t.snapshot_date = (
+            SELECT
+              MAX(x.snapshot_date)
+            FROM vault_b.customer_pit AS x
+            WHERE
+              x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          )
+        )
+    ) AS v
+    GROUP BY
+      v.customer_h_hk,
+      v.snapshot_date,
+      v.customer_details_hk,
+      v.customer_details_load_ts,
+      v.customer_phones_hk,
+      v.customer_phones_load_ts
+  ) AS r
+  GROUP BY
+    r.customer_h_hk,
+    r.snapshot_date
+) AS k;
+
+DELETE FROM vault_b.customer_pit
+WHERE
+  (
+    snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR snapshot_date = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault_b.customer_pit AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+  );
+
+INSERT INTO vault_b.customer_pit (
+  customer_h_hk,
+  snapshot_date,
+  customer_details_hk,
+  customer_details_load_ts,
+  customer_phones_hk,
+  customer_phones_load_ts
+)
+SELECT
+  customer_h_hk,
+  snapshot_date,
+  customer_details_hk,
+  customer_details_load_ts,
+  customer_phones_hk,
+  customer_phones_load_ts
+FROM vault_b._mc_customer_pit_new;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_pit_bounds;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_pit_spine;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_pit_dates;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_pit_grid;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_pit_new;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_orders_bounds
+ENGINE=Memory AS
+SELECT
+  c._mc_start AS _mc_start,
+  c._mc_end AS _mc_end,
+  c._mc_first AS _mc_first,
+  DATE_DIFF(DAY, c._mc_start, c._mc_end) AS _mc_steps
+FROM (
+  SELECT
+    CAST(f._mc_h AS Nullable(Date32)) AS _mc_start,
+    CAST(CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32)) AS Nullable(Date32)) AS _mc_end,
+    (
+      SELECT
+        MAX(m._mc_f)
+      FROM (
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32))) AS _mc_f
+        FROM vault_b.order_link AS t
+      ) AS m
+    ) AS _mc_first
+  FROM (
+    SELECT
+      (
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32)))
+        FROM vault_b.customer_h AS t
+        WHERE
+          t.customer_h_hk <> UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+          AND t.customer_h_hk <> UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')
+      ) AS _mc_h
+  ) AS f
+) AS c;
+
+SELECT
+  b._mc_start AS _mc_start,
+  b._mc_end AS _mc_end
+FROM vault_b._mc_customer_orders_bounds AS b
+WHERE
+  b._mc_steps > 99999;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_orders_spine
+ENGINE=Memory AS
+WITH _mc_digits AS (
+  SELECT
+    0 AS n
+  UNION ALL
+  SELECT
+    1 AS n
+  UNION ALL
+  SELECT
+    2 AS n
+  UNION ALL
+  SELECT
+    3 AS n
+  UNION ALL
+  SELECT
+    4 AS n
+  UNION ALL
+  SELECT
+    5 AS n
+  UNION ALL
+  SELECT
+    6 AS n
+  UNION ALL
+  SELECT
+    7 AS n
+  UNION ALL
+  SELECT
+    8 AS n
+  UNION ALL
+  SELECT
+    9 AS n
+)
+SELECT
+  x._mc_d AS _mc_d
+FROM (
+  SELECT
+    CAST(DATE_ADD(DAY, g._mc_n, b._mc_start) AS Nullable(Date32)) AS _mc_d,
+    b._mc_end AS _mc_end
+  FROM (
+    SELECT
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS _mc_n
+    FROM _mc_digits AS d0, _mc_digits AS d1, _mc_digits AS d2, _mc_digits AS d3, _mc_digits AS d4
+  ) AS g, vault_b._mc_customer_orders_bounds AS b
+  WHERE
+    g._mc_n <= b._mc_steps
+) AS x
+WHERE
+  x._mc_d <= x._mc_end;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_orders_dates
+ENGINE=Memory AS
+SELECT
+  s._mc_d AS _mc_d,
+  CAST(DATE_ADD(DAY, 1, s._mc_d) AS Nullable(DateTime64(6))) AS _mc_next
+FROM vault_b._mc_customer_orders_spine AS s, vault_b._mc_customer_orders_bounds AS b
+WHERE
+  s._mc_d >= b._mc_first
+  AND (
+    s._mc_d >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR s._mc_d = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault_b.customer_orders AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+    OR NOT (
+      s._mc_d IN (
+        SELECT
+          t.snapshot_date AS snapshot_date
+        FROM vault_b.customer_orders AS t
+      )
+    )
+  );
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_orders_e0
+ENGINE=Memory AS
+SELECT
+  x._mc_hk AS _mc_hk,
+  x._mc_d AS _mc_d
+FROM (
+  SELECT
+    e.order_link_hk AS _mc_hk,
+    d._mc_d AS _mc_d,
+    e.is_active AS _mc_on,
+    ROW_NUMBER() OVER (PARTITION BY e.order_link_hk, d._mc_d ORDER BY e.load_ts DESC) AS _mc_rn
+  FROM vault_b.order_link_eff AS e, vault_b._mc_customer_orders_dates AS d
+  WHERE
+    e.load_ts < d._mc_next
+) AS x
+WHERE
+  x._mc_rn = 1 AND NOT x._mc_on;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_orders_l0
+ENGINE=Memory AS
+SELECT
+  w._mc_hk AS _mc_hk,
+  w.customer_hk AS customer_hk,
+  w.product_hk AS product_hk,
+  w._mc_d AS _mc_d
+FROM (
+  SELECT
+    v.*,
+    0 AS _mc_end
+  FROM (
+    SELECT
+      l.order_link_hk AS _mc_hk,
+      l.customer_hk AS customer_hk,
+      l.product_hk AS product_hk,
+      d._mc_d AS _mc_d
+    FROM vault_b.order_link AS l, vault_b._mc_customer_orders_dates AS d
+    WHERE
+      l.load_ts < d._mc_next
+  ) AS v
+  UNION ALL
+  SELECT
+    l.order_link_hk AS _mc_hk,
+    l.customer_hk AS customer_hk,
+    l.product_hk AS product_hk,
+    x._mc_d AS _mc_d,
+    1 AS _mc_end
+  FROM vault_b.order_link AS l
+  JOIN vault_b._mc_customer_orders_e0 AS x
+    ON x._mc_hk = l.order_link_hk
+) AS w
+GROUP BY
+  w._mc_hk,
+  w.customer_hk,
+  w.product_hk,
+  w._mc_d
+HAVING
+  MAX(w._mc_end) = 0;
+
+CREATE OR REPLACE TABLE vault_b._mc_customer_orders_new
+ENGINE=Memory AS
+SELECT
+  a0.customer_hk AS customer_h_hk,
+  a0._mc_d AS snapshot_date,
+  a0._mc_hk AS order_link_hk
+FROM vault_b._mc_customer_orders_l0 AS a0
+WHERE
+  a0.customer_hk <> UNHEX('0000000000000000000000000000000000000000000000000000000000000000')
+  AND a0.customer_hk <> UNHEX('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
+
+SELECT
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 0 THEN 1 ELSE 0 END) AS inserted,
+  SUM(CASE WHEN k._mc_n = 0 AND k._mc_o = 1 THEN 1 ELSE 0 END) AS deleted
+FROM (
+  SELECT
+    r.customer_h_hk AS customer_h_hk,
+    r.snapshot_date AS snapshot_date,
+    r.order_link_hk AS order_link_hk,
+    MAX(r._mc_n) AS _mc_n,
+    MAX(r._mc_o) AS _mc_o,
+    MAX(r._mc_n * r._mc_o) AS _mc_same
+  FROM (
+    SELECT
+      v.customer_h_hk AS customer_h_hk,
+      v.snapshot_date AS snapshot_date,
+      v.order_link_hk AS order_link_hk,
+      MAX(v._mc_n) AS _mc_n,
+      MAX(v._mc_o) AS _mc_o
+    FROM (
+      SELECT
+        customer_h_hk,
+        snapshot_date,
+        order_link_hk,
+        1 AS _mc_n,
+        0 AS _mc_o
+      FROM vault_b._mc_customer_orders_new
+      UNION ALL
+      SELECT
+        t.customer_h_hk AS customer_h_hk,
+        t.snapshot_date AS snapshot_date,
+        t.order_link_hk AS order_link_hk,
+        0 AS _mc_n,
+        1 AS _mc_o
+      FROM vault_b.customer_orders AS t
+      WHERE
+        (
+          t.snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          OR t.snapshot_date = (
+            SELECT
+              MAX(x.snapshot_date)
+            FROM vault_b.customer_orders AS x
+            WHERE
+              x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          )
+        )
+    ) AS v
+    GROUP BY
+      v.customer_h_hk,
+      v.snapshot_date,
+      v.order_link_hk
+  ) AS r
+  GROUP BY
+    r.customer_h_hk,
+    r.snapshot_date,
+    r.order_link_hk
+) AS k;
+
+DELETE FROM vault_b.customer_orders
+WHERE
+  (
+    snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR snapshot_date = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault_b.customer_orders AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+  );
+
+INSERT INTO vault_b.customer_orders (
+  customer_h_hk,
+  snapshot_date,
+  order_link_hk
+)
+SELECT
+  customer_h_hk,
+  snapshot_date,
+  order_link_hk
+FROM vault_b._mc_customer_orders_new;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_orders_bounds;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_orders_spine;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_orders_dates;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_orders_l0;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_orders_e0;
+
+DROP TABLE IF EXISTS vault_b._mc_customer_orders_new;

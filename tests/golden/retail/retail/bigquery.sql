@@ -1196,7 +1196,7 @@ SELECT
   COUNT(*) AS inserted
 FROM (
   SELECT
-    y * 10000 + m * 100 + CAST(DAY(d) AS INT64),
+    y * 10000 + m * 100 + CAST(EXTRACT(DAY FROM d) AS INT64),
     d,
     y,
     CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1227,14 +1227,14 @@ FROM (
       WHEN m = 12
       THEN 'December'
     END,
-    CAST(WEEK_OF_YEAR(d) AS INT64),
+    CAST(EXTRACT(ISOWEEK FROM d) AS INT64),
     dow,
     dow >= 6
   FROM (
     SELECT
       d,
-      CAST(YEAR(d) AS INT64) AS y,
-      CAST(MONTH(d) AS INT64) AS m,
+      CAST(EXTRACT(YEAR FROM d) AS INT64) AS y,
+      CAST(EXTRACT(MONTH FROM d) AS INT64) AS m,
       CAST(MOD((
         MOD(DATE_DIFF(d, CAST('1900-01-01' AS DATE), DAY), 7)
       ) + 7, 7) + 1 AS INT64) AS dow
@@ -1418,7 +1418,7 @@ INSERT INTO retail.`date` (
   is_weekend
 )
 SELECT
-  y * 10000 + m * 100 + CAST(DAY(d) AS INT64),
+  y * 10000 + m * 100 + CAST(EXTRACT(DAY FROM d) AS INT64),
   d,
   y,
   CASE WHEN m <= 3 THEN 1 WHEN m <= 6 THEN 2 WHEN m <= 9 THEN 3 ELSE 4 END,
@@ -1449,14 +1449,14 @@ SELECT
     WHEN m = 12
     THEN 'December'
   END,
-  CAST(WEEK_OF_YEAR(d) AS INT64),
+  CAST(EXTRACT(ISOWEEK FROM d) AS INT64),
   dow,
   dow >= 6
 FROM (
   SELECT
     d,
-    CAST(YEAR(d) AS INT64) AS y,
-    CAST(MONTH(d) AS INT64) AS m,
+    CAST(EXTRACT(YEAR FROM d) AS INT64) AS y,
+    CAST(EXTRACT(MONTH FROM d) AS INT64) AS m,
     CAST(MOD((
       MOD(DATE_DIFF(d, CAST('1900-01-01' AS DATE), DAY), 7)
     ) + 7, 7) + 1 AS INT64) AS dow

@@ -64,22 +64,23 @@ ENGINE=MergeTree
 PARTITION BY toYYYYMMDD(ordered_at)
 ORDER BY (order_id, line_no);
 
-DROP TABLE IF EXISTS _mc_customer_changes;
+DROP TABLE IF EXISTS retail._mc_customer_changes;
 
-DROP TABLE IF EXISTS _mc_customer_old;
+DROP TABLE IF EXISTS retail._mc_customer_old;
 
-DROP TABLE IF EXISTS _mc_customer_classified;
+DROP TABLE IF EXISTS retail._mc_customer_classified;
 
-DROP TABLE IF EXISTS _mc_customer_batch;
+DROP TABLE IF EXISTS retail._mc_customer_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_batch AS
+CREATE OR REPLACE TABLE retail._mc_customer_batch
+ENGINE=Memory AS
 SELECT DISTINCT
-  s.customer_id,
+  s.customer_id AS customer_id,
   s.segment AS segment,
   s.country AS country,
   s.full_name AS full_name,
   s.email AS email,
-  CAST(s.updated_at AS Nullable(DateTime)) AS _mc_ts,
+  CAST(s.updated_at AS Nullable(DateTime64(6))) AS _mc_ts,
   FALSE AS _mc_del
 FROM crm.customers AS s
 WHERE
@@ -92,7 +93,7 @@ WHERE
 SELECT
   customer_id,
   _mc_ts
-FROM _mc_customer_batch
+FROM retail._mc_customer_batch
 GROUP BY
   customer_id,
   _mc_ts
@@ -103,7 +104,8 @@ ORDER BY
   _mc_ts
 LIMIT 11;
 
-CREATE TEMPORARY TABLE _mc_customer_classified AS
+CREATE OR REPLACE TABLE retail._mc_customer_classified
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -153,15 +155,16 @@ SELECT
   END AS _mc_floor,
   0 AS _mc_floor_strict,
   l.valid_from AS _mc_lat_vf
-FROM _mc_customer_batch AS b
+FROM retail._mc_customer_batch AS b
 LEFT JOIN lat AS l
   ON b.customer_id = l.customer_id;
 
-CREATE TEMPORARY TABLE _mc_customer_old AS
+CREATE OR REPLACE TABLE retail._mc_customer_old
+ENGINE=Memory AS
 SELECT
-  k.customer_id,
-  k._mc_ts,
-  k._mc_del,
+  k.customer_id AS customer_id,
+  k._mc_ts AS _mc_ts,
+  k._mc_del AS _mc_del,
   COUNT(v.customer_key) AS _mc_open,
   MAX(
     CASE
@@ -174,7 +177,7 @@ SELECT
       ELSE 0
     END
   ) AS _mc_agree
-FROM _mc_customer_classified AS k
+FROM retail._mc_customer_classified AS k
 LEFT JOIN retail.customer AS v
   ON v.customer_id = k.customer_id
   AND v.valid_from <= k._mc_ts
@@ -188,7 +191,8 @@ GROUP BY
   k._mc_ts,
   k._mc_del;
 
-CREATE TEMPORARY TABLE _mc_customer_changes AS
+CREATE OR REPLACE TABLE retail._mc_customer_changes
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -206,11 +210,11 @@ WITH lat AS (
     _mc_rn = 1
 ), u AS (
   SELECT
-    l.customer_id,
-    l.segment,
-    l.country,
-    l.full_name,
-    l.email,
+    l.customer_id AS customer_id,
+    l.segment AS segment,
+    l.country AS country,
+    l.full_name AS full_name,
+    l.email AS email,
     l.dw_changed_at AS _mc_ts,
     l.valid_from AS _mc_eff,
     FALSE AS _mc_del,
@@ -226,29 +230,29 @@ WITH lat AS (
   JOIN (
     SELECT DISTINCT
       customer_id
-    FROM _mc_customer_classified
+    FROM retail._mc_customer_classified
     WHERE
       _mc_class = 'chain'
   ) AS ck
     ON l.customer_id = ck.customer_id
   UNION ALL
   SELECT
-    c.customer_id,
-    c.segment,
-    c.country,
-    c.full_name,
-    c.email,
-    c._mc_ts,
+    c.customer_id AS customer_id,
+    c.segment AS segment,
+    c.country AS country,
+    c.full_name AS full_name,
+    c.email AS email,
+    c._mc_ts AS _mc_ts,
     CASE
       WHEN (
         c._mc_ts < c._mc_floor OR (
           c._mc_ts = c._mc_floor AND c._mc_floor_strict = 1
         )
       )
-      THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), c._mc_floor)
+      THEN GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), c._mc_floor)
       ELSE GREATEST(c._mc_ts, COALESCE(c._mc_lat_vf, c._mc_ts))
     END,
-    c._mc_del,
+    c._mc_del AS _mc_del,
     0,
     CASE WHEN c._mc_del THEN 'closed' ELSE 'open' END,
     NULL,
@@ -265,7 +269,7 @@ WITH lat AS (
       THEN 1
       ELSE 0
     END
-  FROM _mc_customer_classified AS c
+  FROM retail._mc_customer_classified AS c
   WHERE
     c._mc_class = 'chain'
 ), u2 AS (
@@ -290,10 +294,10 @@ WITH lat AS (
 ), s2 AS (
   SELECT
     s1.*,
-    lag(_mc_state) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_state,
-    lag(_mc_eff) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_eff,
-    lag(segment) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_segment,
-    lag(country) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_country
+    lag(toNullable(_mc_state)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_state,
+    lag(toNullable(_mc_eff)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_prev_eff,
+    lag(toNullable(segment)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_segment,
+    lag(toNullable(country)) OVER (PARTITION BY customer_id ORDER BY _mc_seq) AS _mc_lag_country
   FROM s1
 ), s3 AS (
   SELECT
@@ -338,12 +342,12 @@ WITH lat AS (
 ), d1 AS (
   SELECT
     s4.*,
-    FIRST_VALUE(full_name) OVER (
+    first_value_respect_nulls(full_name) OVER (
       PARTITION BY customer_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_full_name,
-    FIRST_VALUE(email) OVER (
+    first_value_respect_nulls(email) OVER (
       PARTITION BY customer_id
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
@@ -372,7 +376,7 @@ WITH lat AS (
     _mc_grp
 ), img AS (
   SELECT
-    g.customer_id,
+    g.customer_id AS customer_id,
     dv.segment AS segment,
     dv.country AS country,
     dv._mc_s1_full_name AS full_name,
@@ -387,7 +391,7 @@ WITH lat AS (
     st._mc_vt AS _mc_old_vt,
     st._mc_la AS _mc_old_la,
     st._mc_ch AS _mc_old_ch,
-    g._mc_maxts
+    g._mc_maxts AS _mc_maxts
   FROM g
   JOIN s4 AS st
     ON st.customer_id = g.customer_id AND st._mc_seq = g._mc_first
@@ -413,11 +417,11 @@ SELECT
   i.full_name AS full_name,
   i.email AS email,
   i._mc_vf_new AS valid_from,
-  COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime))) AS valid_to,
+  COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime64(6)))) AS valid_to,
   i._mc_vt_new IS NULL AS is_current,
   i._mc_maxts AS dw_changed_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
-  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime64(6))) AS dw_updated_at,
   'insert' AS _mc_op,
   0 AS _mc_closed
 FROM img AS i
@@ -425,22 +429,22 @@ WHERE
   i._mc_is_anchor = 0
 UNION ALL
 SELECT
-  i._mc_old_sk,
-  i.customer_id,
-  i.segment,
-  i.country,
-  i.full_name,
-  i.email,
-  i._mc_old_vf,
+  i._mc_old_sk AS _mc_old_sk,
+  i.customer_id AS customer_id,
+  i.segment AS segment,
+  i.country AS country,
+  i.full_name AS full_name,
+  i.email AS email,
+  i._mc_old_vf AS _mc_old_vf,
   CASE
     WHEN i._mc_anchor_state = 'closed'
     THEN i._mc_old_vt
-    ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime)))
+    ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime64(6))))
   END,
   CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END,
-  i._mc_maxts,
-  i._mc_old_la,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  i._mc_maxts AS _mc_maxts,
+  i._mc_old_la AS _mc_old_la,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   CASE
     WHEN t.is_current
@@ -463,24 +467,24 @@ WHERE
     OR CASE
       WHEN i._mc_anchor_state = 'closed'
       THEN i._mc_old_vt
-      ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime)))
+      ELSE COALESCE(i._mc_vt_new, CAST(NULL AS Nullable(DateTime64(6))))
     END IS DISTINCT FROM t.valid_to
     OR CASE WHEN i._mc_anchor_state = 'closed' THEN FALSE ELSE i._mc_vt_new IS NULL END IS DISTINCT FROM t.is_current
   )
 UNION ALL
 SELECT
-  t.customer_key,
-  t.customer_id,
-  t.segment,
-  t.country,
-  k1._mc_s1_full_name,
-  k1._mc_s1_email,
-  t.valid_from,
-  t.valid_to,
-  t.is_current,
-  t.dw_changed_at,
-  t.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  t.customer_key AS customer_key,
+  t.customer_id AS customer_id,
+  t.segment AS segment,
+  t.country AS country,
+  k1._mc_s1_full_name AS _mc_s1_full_name,
+  k1._mc_s1_email AS _mc_s1_email,
+  t.valid_from AS valid_from,
+  t.valid_to AS valid_to,
+  t.is_current AS is_current,
+  t.dw_changed_at AS dw_changed_at,
+  t.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   0
 FROM retail.customer AS t
@@ -505,25 +509,25 @@ WHERE
   )
 UNION ALL
 SELECT
-  l.customer_key,
-  l.customer_id,
-  l.segment,
-  l.country,
-  l.full_name,
-  l.email,
-  l.valid_from,
-  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)), l.valid_from),
+  l.customer_key AS customer_key,
+  l.customer_id AS customer_id,
+  l.segment AS segment,
+  l.country AS country,
+  l.full_name AS full_name,
+  l.email AS email,
+  l.valid_from AS valid_from,
+  GREATEST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))), l.valid_from),
   FALSE,
-  l.dw_changed_at,
-  l.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  l.dw_changed_at AS dw_changed_at,
+  l.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   1
 FROM lat AS l
 LEFT JOIN (
   SELECT DISTINCT
     customer_id
-  FROM _mc_customer_batch
+  FROM retail._mc_customer_batch
 ) AS b
   ON l.customer_id = b.customer_id
 WHERE
@@ -532,28 +536,28 @@ WHERE
   AND EXISTS(
     SELECT
       1
-    FROM _mc_customer_batch
+    FROM retail._mc_customer_batch
   );
 
 SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_changes
+    FROM retail._mc_customer_changes
     WHERE
       _mc_op = 'insert'
   ) AS inserted,
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_changes
+    FROM retail._mc_customer_changes
     WHERE
       _mc_op = 'update' AND _mc_closed = 0
   ) AS updated,
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_changes
+    FROM retail._mc_customer_changes
     WHERE
       _mc_closed = 1
   ) AS closed,
@@ -574,7 +578,7 @@ SELECT
     FROM (
       SELECT
         *
-      FROM _mc_customer_old
+      FROM retail._mc_customer_old
       WHERE
         (
           NOT _mc_del AND _mc_agree = 0
@@ -601,7 +605,7 @@ SELECT
     FROM (
       SELECT DISTINCT
         *
-      FROM _mc_customer_batch
+      FROM retail._mc_customer_batch
     ) AS b
   ) AS duplicates;
 
@@ -626,11 +630,11 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST('0001-01-01 00:00:00' AS Nullable(DateTime)),
+  CAST('0001-01-01 00:00:00' AS Nullable(DateTime64(6))),
   NULL,
   TRUE,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -662,11 +666,11 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST('0001-01-01 00:00:00' AS Nullable(DateTime)),
+  CAST('0001-01-01 00:00:00' AS Nullable(DateTime64(6))),
   NULL,
   TRUE,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -682,7 +686,7 @@ WHERE
   customer_key IN (
     SELECT
       customer_key
-    FROM _mc_customer_changes
+    FROM retail._mc_customer_changes
   );
 
 INSERT INTO retail.customer (
@@ -700,43 +704,44 @@ INSERT INTO retail.customer (
   dw_updated_at
 )
 SELECT
-  c.customer_key,
-  c.customer_id,
-  c.segment,
-  c.country,
-  c.full_name,
-  c.email,
-  c.valid_from,
-  c.valid_to,
-  c.is_current,
-  c.dw_changed_at,
-  c.dw_loaded_at,
-  c.dw_updated_at
-FROM _mc_customer_changes AS c;
+  c.customer_key AS customer_key,
+  c.customer_id AS customer_id,
+  c.segment AS segment,
+  c.country AS country,
+  c.full_name AS full_name,
+  c.email AS email,
+  c.valid_from AS valid_from,
+  c.valid_to AS valid_to,
+  c.is_current AS is_current,
+  c.dw_changed_at AS dw_changed_at,
+  c.dw_loaded_at AS dw_loaded_at,
+  c.dw_updated_at AS dw_updated_at
+FROM retail._mc_customer_changes AS c;
 
-DROP TABLE IF EXISTS _mc_customer_changes;
+DROP TABLE IF EXISTS retail._mc_customer_changes;
 
-DROP TABLE IF EXISTS _mc_customer_old;
+DROP TABLE IF EXISTS retail._mc_customer_old;
 
-DROP TABLE IF EXISTS _mc_customer_classified;
+DROP TABLE IF EXISTS retail._mc_customer_classified;
 
-DROP TABLE IF EXISTS _mc_customer_batch;
+DROP TABLE IF EXISTS retail._mc_customer_batch;
 
-DROP TABLE IF EXISTS _mc_product_changes;
+DROP TABLE IF EXISTS retail._mc_product_changes;
 
-DROP TABLE IF EXISTS _mc_product_old;
+DROP TABLE IF EXISTS retail._mc_product_old;
 
-DROP TABLE IF EXISTS _mc_product_classified;
+DROP TABLE IF EXISTS retail._mc_product_classified;
 
-DROP TABLE IF EXISTS _mc_product_batch;
+DROP TABLE IF EXISTS retail._mc_product_batch;
 
-CREATE TEMPORARY TABLE _mc_product_batch AS
+CREATE OR REPLACE TABLE retail._mc_product_batch
+ENGINE=Memory AS
 SELECT DISTINCT
-  s.product_code,
+  s.product_code AS product_code,
   s.product_name AS product_name,
   s.category AS category,
   s.list_price AS list_price,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS _mc_ts,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS _mc_ts,
   FALSE AS _mc_del
 FROM shop.products AS s
 WHERE
@@ -747,7 +752,7 @@ WHERE
 SELECT
   product_code,
   _mc_ts
-FROM _mc_product_batch
+FROM retail._mc_product_batch
 GROUP BY
   product_code,
   _mc_ts
@@ -758,7 +763,8 @@ ORDER BY
   _mc_ts
 LIMIT 11;
 
-CREATE TEMPORARY TABLE _mc_product_classified AS
+CREATE OR REPLACE TABLE retail._mc_product_classified
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -795,21 +801,22 @@ SELECT
     ELSE 0
   END AS _mc_same,
   CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM _mc_product_batch AS b
+FROM retail._mc_product_batch AS b
 LEFT JOIN lat AS l
   ON b.product_code = l.product_code;
 
-CREATE TEMPORARY TABLE _mc_product_old AS
+CREATE OR REPLACE TABLE retail._mc_product_old
+ENGINE=Memory AS
 SELECT
   *
 FROM (
   SELECT
-    k.product_code,
-    k._mc_ts,
-    k._mc_del,
-    k._mc_class,
-    k._mc_same,
-    k._mc_at_asof,
+    k.product_code AS product_code,
+    k._mc_ts AS _mc_ts,
+    k._mc_del AS _mc_del,
+    k._mc_class AS _mc_class,
+    k._mc_same AS _mc_same,
+    k._mc_at_asof AS _mc_at_asof,
     MAX(
       CASE
         WHEN k._mc_class = 'chain' OR (
@@ -819,12 +826,13 @@ FROM (
         ELSE 0
       END
     ) OVER (PARTITION BY k.product_code) AS _mc_reach
-  FROM _mc_product_classified AS k
+  FROM retail._mc_product_classified AS k
 ) AS o
 WHERE
   _mc_class = 'old';
 
-CREATE TEMPORARY TABLE _mc_product_changes AS
+CREATE OR REPLACE TABLE retail._mc_product_changes
+ENGINE=Memory AS
 WITH lat AS (
   SELECT
     *
@@ -842,10 +850,10 @@ WITH lat AS (
     _mc_rn = 1
 ), u AS (
   SELECT
-    l.product_code,
-    l.product_name,
-    l.category,
-    l.list_price,
+    l.product_code AS product_code,
+    l.product_name AS product_name,
+    l.category AS category,
+    l.list_price AS list_price,
     l.dw_changed_at AS _mc_ts,
     l.dw_changed_at AS _mc_eff,
     FALSE AS _mc_del,
@@ -861,20 +869,20 @@ WITH lat AS (
   JOIN (
     SELECT DISTINCT
       product_code
-    FROM _mc_product_classified
+    FROM retail._mc_product_classified
     WHERE
       _mc_class = 'chain'
   ) AS ck
     ON l.product_code = ck.product_code
   UNION ALL
   SELECT
-    c.product_code,
-    c.product_name,
-    c.category,
-    c.list_price,
-    c._mc_ts,
-    c._mc_ts,
-    c._mc_del,
+    c.product_code AS product_code,
+    c.product_name AS product_name,
+    c.category AS category,
+    c.list_price AS list_price,
+    c._mc_ts AS _mc_ts,
+    c._mc_ts AS _mc_ts,
+    c._mc_del AS _mc_del,
     0,
     CASE WHEN c._mc_del THEN 'closed' ELSE 'open' END,
     NULL,
@@ -883,7 +891,7 @@ WITH lat AS (
     NULL,
     NULL,
     0
-  FROM _mc_product_classified AS c
+  FROM retail._mc_product_classified AS c
   WHERE
     c._mc_class = 'chain' AND NOT c._mc_del
 ), u2 AS (
@@ -908,8 +916,8 @@ WITH lat AS (
 ), s2 AS (
   SELECT
     s1.*,
-    lag(_mc_state) OVER (PARTITION BY product_code ORDER BY _mc_seq) AS _mc_prev_state,
-    lag(_mc_eff) OVER (PARTITION BY product_code ORDER BY _mc_seq) AS _mc_prev_eff
+    lag(toNullable(_mc_state)) OVER (PARTITION BY product_code ORDER BY _mc_seq) AS _mc_prev_state,
+    lag(toNullable(_mc_eff)) OVER (PARTITION BY product_code ORDER BY _mc_seq) AS _mc_prev_eff
   FROM s1
 ), s3 AS (
   SELECT
@@ -951,17 +959,17 @@ WITH lat AS (
 ), d1 AS (
   SELECT
     s4.*,
-    FIRST_VALUE(product_name) OVER (
+    first_value_respect_nulls(product_name) OVER (
       PARTITION BY product_code
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_product_name,
-    FIRST_VALUE(category) OVER (
+    first_value_respect_nulls(category) OVER (
       PARTITION BY product_code
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
     ) AS _mc_s1_category,
-    FIRST_VALUE(list_price) OVER (
+    first_value_respect_nulls(list_price) OVER (
       PARTITION BY product_code
       ORDER BY _mc_seq DESC
       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
@@ -990,7 +998,7 @@ WITH lat AS (
     _mc_grp
 ), img AS (
   SELECT
-    g.product_code,
+    g.product_code AS product_code,
     dv._mc_s1_product_name AS product_name,
     dv._mc_s1_category AS category,
     dv._mc_s1_list_price AS list_price,
@@ -1004,7 +1012,7 @@ WITH lat AS (
     st._mc_vt AS _mc_old_vt,
     st._mc_la AS _mc_old_la,
     st._mc_ch AS _mc_old_ch,
-    g._mc_maxts
+    g._mc_maxts AS _mc_maxts
   FROM g
   JOIN s4 AS st
     ON st.product_code = g.product_code AND st._mc_seq = g._mc_first
@@ -1022,8 +1030,8 @@ SELECT
   i.category AS category,
   i.list_price AS list_price,
   i._mc_maxts AS dw_changed_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
-  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime64(6))) AS dw_updated_at,
   'insert' AS _mc_op,
   0 AS _mc_closed
 FROM img AS i
@@ -1031,14 +1039,14 @@ WHERE
   i._mc_is_anchor = 0
 UNION ALL
 SELECT
-  i._mc_old_sk,
-  i.product_code,
-  i.product_name,
-  i.category,
-  i.list_price,
-  i._mc_maxts,
-  i._mc_old_la,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  i._mc_old_sk AS _mc_old_sk,
+  i.product_code AS product_code,
+  i.product_name AS product_name,
+  i.category AS category,
+  i.list_price AS list_price,
+  i._mc_maxts AS _mc_maxts,
+  i._mc_old_la AS _mc_old_la,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update',
   0
 FROM img AS i
@@ -1056,21 +1064,21 @@ SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_product_changes
+    FROM retail._mc_product_changes
     WHERE
       _mc_op = 'insert'
   ) AS inserted,
   (
     SELECT
       COUNT(*)
-    FROM _mc_product_changes
+    FROM retail._mc_product_changes
     WHERE
       _mc_op = 'update' AND _mc_closed = 0
   ) AS updated,
   (
     SELECT
       COUNT(*)
-    FROM _mc_product_changes
+    FROM retail._mc_product_changes
     WHERE
       _mc_closed = 1
   ) AS closed,
@@ -1091,7 +1099,7 @@ SELECT
     FROM (
       SELECT
         *
-      FROM _mc_product_old
+      FROM retail._mc_product_old
       WHERE
         _mc_same = 0 AND (
           _mc_at_asof = 1 OR _mc_reach = 0
@@ -1114,7 +1122,7 @@ SELECT
     FROM (
       SELECT DISTINCT
         *
-      FROM _mc_product_batch
+      FROM retail._mc_product_batch
     ) AS b
   ) AS duplicates;
 
@@ -1134,8 +1142,8 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -1162,8 +1170,8 @@ SELECT
   NULL,
   NULL,
   NULL,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   NULL
 WHERE
   NOT EXISTS(
@@ -1179,7 +1187,7 @@ WHERE
   product_key IN (
     SELECT
       product_key
-    FROM _mc_product_changes
+    FROM retail._mc_product_changes
   );
 
 INSERT INTO retail.product (
@@ -1193,23 +1201,23 @@ INSERT INTO retail.product (
   dw_updated_at
 )
 SELECT
-  c.product_key,
-  c.product_code,
-  c.product_name,
-  c.category,
-  c.list_price,
-  c.dw_changed_at,
-  c.dw_loaded_at,
-  c.dw_updated_at
-FROM _mc_product_changes AS c;
+  c.product_key AS product_key,
+  c.product_code AS product_code,
+  c.product_name AS product_name,
+  c.category AS category,
+  c.list_price AS list_price,
+  c.dw_changed_at AS dw_changed_at,
+  c.dw_loaded_at AS dw_loaded_at,
+  c.dw_updated_at AS dw_updated_at
+FROM retail._mc_product_changes AS c;
 
-DROP TABLE IF EXISTS _mc_product_changes;
+DROP TABLE IF EXISTS retail._mc_product_changes;
 
-DROP TABLE IF EXISTS _mc_product_old;
+DROP TABLE IF EXISTS retail._mc_product_old;
 
-DROP TABLE IF EXISTS _mc_product_classified;
+DROP TABLE IF EXISTS retail._mc_product_classified;
 
-DROP TABLE IF EXISTS _mc_product_batch;
+DROP TABLE IF EXISTS retail._mc_product_batch;
 
 SELECT
   COUNT(*) AS inserted
@@ -1256,7 +1264,7 @@ FROM (
       CAST(MONTH(d) AS Nullable(Int32)) AS m,
       CAST((
         (
-          DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(DATE)), d) % 7
+          DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(Date32)), d) % 7
         ) + 7
       ) % 7 + 1 AS Nullable(Int32)) AS dow
     FROM (
@@ -1264,8 +1272,8 @@ FROM (
         CAST(DATE_ADD(
           DAY,
           d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000,
-          CAST('2020-01-01' AS Nullable(DATE))
-        ) AS Nullable(DATE)) AS d
+          CAST('2020-01-01' AS Nullable(Date32))
+        ) AS Nullable(Date32)) AS d
       FROM (
         SELECT
           0 AS n
@@ -1484,7 +1492,7 @@ FROM (
     CAST(MONTH(d) AS Nullable(Int32)) AS m,
     CAST((
       (
-        DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(DATE)), d) % 7
+        DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(Date32)), d) % 7
       ) + 7
     ) % 7 + 1 AS Nullable(Int32)) AS dow
   FROM (
@@ -1492,8 +1500,8 @@ FROM (
       CAST(DATE_ADD(
         DAY,
         d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000,
-        CAST('2020-01-01' AS Nullable(DATE))
-      ) AS Nullable(DATE)) AS d
+        CAST('2020-01-01' AS Nullable(Date32))
+      ) AS Nullable(Date32)) AS d
     FROM (
       SELECT
         0 AS n
@@ -1628,11 +1636,12 @@ WHERE
       t."date" = c.d
   );
 
-DROP TABLE IF EXISTS _mc_order_line_changes;
+DROP TABLE IF EXISTS retail._mc_order_line_changes;
 
-DROP TABLE IF EXISTS _mc_order_line_batch;
+DROP TABLE IF EXISTS retail._mc_order_line_batch;
 
-CREATE TEMPORARY TABLE _mc_order_line_batch AS
+CREATE OR REPLACE TABLE retail._mc_order_line_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   s.order_id AS order_id,
   s.line_no AS line_no,
@@ -1667,7 +1676,7 @@ WHERE
 SELECT
   order_id,
   line_no
-FROM _mc_order_line_batch
+FROM retail._mc_order_line_batch
 GROUP BY
   order_id,
   line_no
@@ -1678,42 +1687,43 @@ ORDER BY
   line_no
 LIMIT 11;
 
-CREATE TEMPORARY TABLE _mc_order_line_changes AS
+CREATE OR REPLACE TABLE retail._mc_order_line_changes
+ENGINE=Memory AS
 WITH res AS (
   SELECT
-    b.order_id,
-    b.line_no,
-    b.customer_id,
-    b.ordered_at,
-    b.product_code,
-    b.quantity,
-    b.amount,
-    b.unit_price,
-    b.loaded_at,
+    b.order_id AS order_id,
+    b.line_no AS line_no,
+    b.customer_id AS customer_id,
+    b.ordered_at AS ordered_at,
+    b.product_code AS product_code,
+    b.quantity AS quantity,
+    b.amount AS amount,
+    b.unit_price AS unit_price,
+    b.loaded_at AS loaded_at,
     COALESCE(
       _mc_r0._mc_sk,
       CASE
-        WHEN CAST(b.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+        WHEN CAST(b.ordered_at AS Nullable(DateTime64(6))) < _mc_f0._mc_vf
         THEN _mc_f0._mc_sk
       END,
       '00000000000000000000000000000000'
     ) AS customer_key,
     COALESCE(_mc_r1.product_key, '00000000000000000000000000000000') AS product_key,
     COALESCE(_mc_r2.date_key, 0) AS order_date_key
-  FROM _mc_order_line_batch AS b
+  FROM retail._mc_order_line_batch AS b
   LEFT JOIN (
     SELECT
       *
     FROM (
       SELECT
-        x.order_id,
-        x.line_no,
+        x.order_id AS order_id,
+        x.line_no AS line_no,
         d.customer_key AS _mc_sk,
         ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
-      FROM _mc_order_line_batch AS x
+      FROM retail._mc_order_line_batch AS x
       JOIN retail.customer AS d
         ON d.customer_id = x.customer_id
-        AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime))
+        AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime64(6)))
       WHERE
         NOT (
           d.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
@@ -1745,7 +1755,7 @@ WITH res AS (
   LEFT JOIN retail.product AS _mc_r1
     ON _mc_r1.product_code = b.product_code
   LEFT JOIN retail."date" AS _mc_r2
-    ON _mc_r2."date" = CAST(b.ordered_at AS Nullable(DATE))
+    ON _mc_r2."date" = CAST(b.ordered_at AS Nullable(Date32))
 )
 SELECT
   r.order_id AS order_id,
@@ -1760,8 +1770,8 @@ SELECT
   r.amount AS amount,
   r.unit_price AS unit_price,
   r.loaded_at AS loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)) AS dw_loaded_at,
-  CAST(NULL AS Nullable(DateTime)) AS dw_updated_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS dw_loaded_at,
+  CAST(NULL AS Nullable(DateTime64(6))) AS dw_updated_at,
   'insert' AS _mc_op
 FROM res AS r
 LEFT JOIN retail.order_line AS t
@@ -1770,20 +1780,20 @@ WHERE
   t.order_id IS NULL
 UNION ALL
 SELECT
-  r.order_id,
-  r.line_no,
-  r.customer_key,
-  r.customer_id,
-  r.ordered_at,
-  r.product_key,
-  r.product_code,
-  r.order_date_key,
-  r.quantity,
-  r.amount,
-  r.unit_price,
-  r.loaded_at,
-  t.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  r.order_id AS order_id,
+  r.line_no AS line_no,
+  r.customer_key AS customer_key,
+  r.customer_id AS customer_id,
+  r.ordered_at AS ordered_at,
+  r.product_key AS product_key,
+  r.product_code AS product_code,
+  r.order_date_key AS order_date_key,
+  r.quantity AS quantity,
+  r.amount AS amount,
+  r.unit_price AS unit_price,
+  r.loaded_at AS loaded_at,
+  t.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'update'
 FROM res AS r
 JOIN retail.order_line AS t
@@ -1803,39 +1813,39 @@ WHERE
   )
 UNION ALL
 SELECT
-  t.order_id,
-  t.line_no,
+  t.order_id AS order_id,
+  t.line_no AS line_no,
   CASE
     WHEN t.customer_key = '00000000000000000000000000000000'
     THEN COALESCE(
       _mc_r0._mc_sk,
       CASE
-        WHEN CAST(t.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+        WHEN CAST(t.ordered_at AS Nullable(DateTime64(6))) < _mc_f0._mc_vf
         THEN _mc_f0._mc_sk
       END,
       '00000000000000000000000000000000'
     )
     ELSE t.customer_key
   END,
-  t.customer_id,
-  t.ordered_at,
+  t.customer_id AS customer_id,
+  t.ordered_at AS ordered_at,
   CASE
     WHEN t.product_key = '00000000000000000000000000000000'
     THEN COALESCE(_mc_r1.product_key, '00000000000000000000000000000000')
     ELSE t.product_key
   END,
-  t.product_code,
+  t.product_code AS product_code,
   CASE
     WHEN t.order_date_key = 0
     THEN COALESCE(_mc_r2.date_key, 0)
     ELSE t.order_date_key
   END,
-  t.quantity,
-  t.amount,
-  t.unit_price,
-  t.loaded_at,
-  t.dw_loaded_at,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  t.quantity AS quantity,
+  t.amount AS amount,
+  t.unit_price AS unit_price,
+  t.loaded_at AS loaded_at,
+  t.dw_loaded_at AS dw_loaded_at,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'rekey'
 FROM retail.order_line AS t
 LEFT JOIN (
@@ -1843,14 +1853,14 @@ LEFT JOIN (
     *
   FROM (
     SELECT
-      x.order_id,
-      x.line_no,
+      x.order_id AS order_id,
+      x.line_no AS line_no,
       d.customer_key AS _mc_sk,
       ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
     FROM retail.order_line AS x
     JOIN retail.customer AS d
       ON d.customer_id = x.customer_id
-      AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime))
+      AND d.valid_from <= CAST(x.ordered_at AS Nullable(DateTime64(6)))
     WHERE
       NOT (
         d.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
@@ -1882,7 +1892,7 @@ LEFT JOIN (
 LEFT JOIN retail.product AS _mc_r1
   ON _mc_r1.product_code = t.product_code
 LEFT JOIN retail."date" AS _mc_r2
-  ON _mc_r2."date" = CAST(t.ordered_at AS Nullable(DATE))
+  ON _mc_r2."date" = CAST(t.ordered_at AS Nullable(Date32))
 LEFT JOIN res AS r
   ON t.order_id = r.order_id AND t.line_no = r.line_no
 WHERE
@@ -1898,7 +1908,7 @@ WHERE
       AND COALESCE(
         _mc_r0._mc_sk,
         CASE
-          WHEN CAST(t.ordered_at AS Nullable(DateTime)) < _mc_f0._mc_vf
+          WHEN CAST(t.ordered_at AS Nullable(DateTime64(6))) < _mc_f0._mc_vf
           THEN _mc_f0._mc_sk
         END,
         '00000000000000000000000000000000'
@@ -1917,21 +1927,21 @@ SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_order_line_changes
+    FROM retail._mc_order_line_changes
     WHERE
       _mc_op = 'insert'
   ) AS inserted,
   (
     SELECT
       COUNT(*)
-    FROM _mc_order_line_changes
+    FROM retail._mc_order_line_changes
     WHERE
       _mc_op = 'update'
   ) AS updated,
   (
     SELECT
       COUNT(*)
-    FROM _mc_order_line_changes
+    FROM retail._mc_order_line_changes
     WHERE
       _mc_op = 'rekey'
   ) AS rekeyed,
@@ -1947,7 +1957,7 @@ SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_order_line_changes
+    FROM retail._mc_order_line_changes
     WHERE
       _mc_op <> 'rekey'
       AND (
@@ -1982,7 +1992,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM _mc_order_line_batch
+    FROM retail._mc_order_line_batch
   ) AS duplicates;
 
 DELETE FROM retail.order_line
@@ -1991,7 +2001,7 @@ WHERE
     SELECT
       order_id,
       line_no
-    FROM _mc_order_line_changes
+    FROM retail._mc_order_line_changes
   );
 
 INSERT INTO retail.order_line (
@@ -2011,22 +2021,22 @@ INSERT INTO retail.order_line (
   dw_updated_at
 )
 SELECT
-  c.order_id,
-  c.line_no,
-  c.customer_key,
-  c.customer_id,
-  c.ordered_at,
-  c.product_key,
-  c.product_code,
-  c.order_date_key,
-  c.quantity,
-  c.amount,
-  c.unit_price,
-  c.loaded_at,
-  c.dw_loaded_at,
-  c.dw_updated_at
-FROM _mc_order_line_changes AS c;
+  c.order_id AS order_id,
+  c.line_no AS line_no,
+  c.customer_key AS customer_key,
+  c.customer_id AS customer_id,
+  c.ordered_at AS ordered_at,
+  c.product_key AS product_key,
+  c.product_code AS product_code,
+  c.order_date_key AS order_date_key,
+  c.quantity AS quantity,
+  c.amount AS amount,
+  c.unit_price AS unit_price,
+  c.loaded_at AS loaded_at,
+  c.dw_loaded_at AS dw_loaded_at,
+  c.dw_updated_at AS dw_updated_at
+FROM retail._mc_order_line_changes AS c;
 
-DROP TABLE IF EXISTS _mc_order_line_changes;
+DROP TABLE IF EXISTS retail._mc_order_line_changes;
 
-DROP TABLE IF EXISTS _mc_order_line_batch;
+DROP TABLE IF EXISTS retail._mc_order_line_batch;

@@ -1217,7 +1217,7 @@ FROM (
       WHEN m = 12
       THEN 'December'
     END,
-    CAST(WEEK_OF_YEAR(d) AS INT),
+    CAST(EXTRACT(WEEK FROM d) AS INT),
     dow,
     dow >= 6
   FROM (
@@ -1443,7 +1443,7 @@ SELECT
     WHEN m = 12
     THEN 'December'
   END,
-  CAST(WEEK_OF_YEAR(d) AS INT),
+  CAST(EXTRACT(WEEK FROM d) AS INT),
   dow,
   dow >= 6
 FROM (

@@ -383,8 +383,8 @@ WITH lat AS (
 )
 SELECT
   MD5(
-    COALESCE(CAST(i.customer_id AS VARCHAR(MAX)), '\\N') || '|' || COALESCE(
-      TO_CHAR(i._mc_vf_new, 'YYYY-MM-DD HH24:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS VARCHAR(MAX)), 2, '0') || TO_CHAR(i._mc_vf_new, ':SS.US'),
+    COALESCE(CAST(i.customer_id AS VARCHAR(65535)), '\\N') || '|' || COALESCE(
+      TO_CHAR(i._mc_vf_new, 'YYYY-MM-DD HH24:') || LPAD(CAST(EXTRACT(MINUTE FROM i._mc_vf_new) AS VARCHAR(65535)), 2, '0') || TO_CHAR(i._mc_vf_new, ':SS.US'),
       '\\N'
     )
   ) AS customer_key,
@@ -1217,7 +1217,7 @@ FROM (
       WHEN m = 12
       THEN 'December'
     END,
-    CAST(WEEK_OF_YEAR(d) AS INTEGER),
+    CAST(EXTRACT(WEEK FROM d) AS INTEGER),
     dow,
     dow >= 6
   FROM (
@@ -1441,7 +1441,7 @@ SELECT
     WHEN m = 12
     THEN 'December'
   END,
-  CAST(WEEK_OF_YEAR(d) AS INTEGER),
+  CAST(EXTRACT(WEEK FROM d) AS INTEGER),
   dow,
   dow >= 6
 FROM (

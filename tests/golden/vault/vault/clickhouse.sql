@@ -2,7 +2,7 @@ CREATE DATABASE IF NOT EXISTS vault;
 
 CREATE TABLE IF NOT EXISTS vault.customer_hub (
   customer_hub_hk String,
-  customer_id Int32,
+  customer_id Nullable(Int32),
   load_ts DateTime64(6),
   record_source String
 )
@@ -11,7 +11,7 @@ ORDER BY customer_hub_hk;
 
 CREATE TABLE IF NOT EXISTS vault.order_hub (
   order_hub_hk String,
-  order_id Int64,
+  order_id Nullable(Int64),
   load_ts DateTime64(6),
   record_source String
 )
@@ -20,7 +20,7 @@ ORDER BY order_hub_hk;
 
 CREATE TABLE IF NOT EXISTS vault.product_hub (
   product_hub_hk String,
-  product_code String,
+  product_code Nullable(String),
   load_ts DateTime64(6),
   record_source String
 )
@@ -84,6 +84,7 @@ ORDER BY (customer_hub_hk, load_ts, phone_type);
 CREATE TABLE IF NOT EXISTS vault.order_details (
   order_hub_hk String,
   load_ts DateTime64(6),
+  loaded_at DateTime64(6),
   hash_diff String,
   status String,
   ordered_at DateTime64(6),
@@ -131,7 +132,8 @@ CREATE TABLE IF NOT EXISTS vault.customer_orders (
 ENGINE=MergeTree
 ORDER BY (customer_hub_hk, snapshot_date, customer_order_hk, order_product_hk);
 
-CREATE TEMPORARY TABLE _mc_customer_hub_batch AS
+CREATE OR REPLACE TABLE vault._mc_customer_hub_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -175,7 +177,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_customer_hub_batch AS b
+FROM vault._mc_customer_hub_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -192,11 +194,51 @@ INSERT INTO vault.customer_hub (
   record_source
 )
 SELECT
-  b.customer_hub_hk,
-  b.customer_id,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.record_source
-FROM _mc_customer_hub_batch AS b
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST(NULL AS Nullable(Int32)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.customer_hub AS t
+    WHERE
+      t.customer_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault.customer_hub (
+  customer_hub_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
+  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  CAST(NULL AS Nullable(Int32)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.customer_hub AS t
+    WHERE
+      t.customer_hub_hk = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  );
+
+INSERT INTO vault.customer_hub (
+  customer_hub_hk,
+  customer_id,
+  load_ts,
+  record_source
+)
+SELECT
+  b.customer_hub_hk AS customer_hub_hk,
+  b.customer_id AS customer_id,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.record_source AS record_source
+FROM vault._mc_customer_hub_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -206,9 +248,10 @@ WHERE
       t.customer_hub_hk = b.customer_hub_hk
   );
 
-DROP TABLE IF EXISTS _mc_customer_hub_batch;
+DROP TABLE IF EXISTS vault._mc_customer_hub_batch;
 
-CREATE TEMPORARY TABLE _mc_order_hub_batch AS
+CREATE OR REPLACE TABLE vault._mc_order_hub_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -237,7 +280,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_order_hub_batch AS b
+FROM vault._mc_order_hub_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -254,11 +297,51 @@ INSERT INTO vault.order_hub (
   record_source
 )
 SELECT
-  b.order_hub_hk,
-  b.order_id,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.record_source
-FROM _mc_order_hub_batch AS b
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST(NULL AS Nullable(Int64)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.order_hub AS t
+    WHERE
+      t.order_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault.order_hub (
+  order_hub_hk,
+  order_id,
+  load_ts,
+  record_source
+)
+SELECT
+  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  CAST(NULL AS Nullable(Int64)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.order_hub AS t
+    WHERE
+      t.order_hub_hk = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  );
+
+INSERT INTO vault.order_hub (
+  order_hub_hk,
+  order_id,
+  load_ts,
+  record_source
+)
+SELECT
+  b.order_hub_hk AS order_hub_hk,
+  b.order_id AS order_id,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.record_source AS record_source
+FROM vault._mc_order_hub_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -268,9 +351,10 @@ WHERE
       t.order_hub_hk = b.order_hub_hk
   );
 
-DROP TABLE IF EXISTS _mc_order_hub_batch;
+DROP TABLE IF EXISTS vault._mc_order_hub_batch;
 
-CREATE TEMPORARY TABLE _mc_product_hub_batch AS
+CREATE OR REPLACE TABLE vault._mc_product_hub_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -532,7 +616,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_product_hub_batch AS b
+FROM vault._mc_product_hub_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -549,11 +633,51 @@ INSERT INTO vault.product_hub (
   record_source
 )
 SELECT
-  b.product_hub_hk,
-  b.product_code,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.record_source
-FROM _mc_product_hub_batch AS b
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST(NULL AS Nullable(String)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.product_hub AS t
+    WHERE
+      t.product_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault.product_hub (
+  product_hub_hk,
+  product_code,
+  load_ts,
+  record_source
+)
+SELECT
+  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  CAST(NULL AS Nullable(String)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.product_hub AS t
+    WHERE
+      t.product_hub_hk = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  );
+
+INSERT INTO vault.product_hub (
+  product_hub_hk,
+  product_code,
+  load_ts,
+  record_source
+)
+SELECT
+  b.product_hub_hk AS product_hub_hk,
+  b.product_code AS product_code,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.record_source AS record_source
+FROM vault._mc_product_hub_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -563,9 +687,10 @@ WHERE
       t.product_hub_hk = b.product_hub_hk
   );
 
-DROP TABLE IF EXISTS _mc_product_hub_batch;
+DROP TABLE IF EXISTS vault._mc_product_hub_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_order_batch AS
+CREATE OR REPLACE TABLE vault._mc_customer_order_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -599,7 +724,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_customer_order_batch AS b
+FROM vault._mc_customer_order_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -617,12 +742,12 @@ INSERT INTO vault.customer_order (
   record_source
 )
 SELECT
-  b.customer_order_hk,
-  b.customer_hub_hk,
-  b.order_hub_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  b.customer_order_hk AS customer_order_hk,
+  b.customer_hub_hk AS customer_hub_hk,
+  b.order_hub_hk AS order_hub_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'shop.orders'
-FROM _mc_customer_order_batch AS b
+FROM vault._mc_customer_order_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -632,9 +757,10 @@ WHERE
       t.customer_order_hk = b.customer_order_hk
   );
 
-DROP TABLE IF EXISTS _mc_customer_order_batch;
+DROP TABLE IF EXISTS vault._mc_customer_order_batch;
 
-CREATE TEMPORARY TABLE _mc_order_product_batch AS
+CREATE OR REPLACE TABLE vault._mc_order_product_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -881,7 +1007,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_order_product_batch AS b
+FROM vault._mc_order_product_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -900,13 +1026,13 @@ INSERT INTO vault.order_product (
   record_source
 )
 SELECT
-  b.order_product_hk,
-  b.order_hub_hk,
-  b.product_hub_hk,
-  b.line_no,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  b.order_product_hk AS order_product_hk,
+  b.order_hub_hk AS order_hub_hk,
+  b.product_hub_hk AS product_hub_hk,
+  b.line_no AS line_no,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'shop.order_lines'
-FROM _mc_order_product_batch AS b
+FROM vault._mc_order_product_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -916,9 +1042,10 @@ WHERE
       t.order_product_hk = b.order_product_hk
   );
 
-DROP TABLE IF EXISTS _mc_order_product_batch;
+DROP TABLE IF EXISTS vault._mc_order_product_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_referral_batch AS
+CREATE OR REPLACE TABLE vault._mc_customer_referral_batch
+ENGINE=Memory AS
 SELECT
   *
 FROM (
@@ -952,7 +1079,7 @@ WHERE
 
 SELECT
   COUNT(*) AS inserted
-FROM _mc_customer_referral_batch AS b
+FROM vault._mc_customer_referral_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -970,12 +1097,12 @@ INSERT INTO vault.customer_referral (
   record_source
 )
 SELECT
-  b.customer_referral_hk,
-  b.customer_hk,
-  b.referrer_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
+  b.customer_referral_hk AS customer_referral_hk,
+  b.customer_hk AS customer_hk,
+  b.referrer_hk AS referrer_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
   'crm.customers'
-FROM _mc_customer_referral_batch AS b
+FROM vault._mc_customer_referral_batch AS b
 WHERE
   NOT EXISTS(
     SELECT
@@ -985,9 +1112,10 @@ WHERE
       t.customer_referral_hk = b.customer_referral_hk
   );
 
-DROP TABLE IF EXISTS _mc_customer_referral_batch;
+DROP TABLE IF EXISTS vault._mc_customer_referral_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_details_batch AS
+CREATE OR REPLACE TABLE vault._mc_customer_details_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   CASE
     WHEN s.customer_id IS NULL
@@ -1016,59 +1144,40 @@ SELECT DISTINCT
   s.full_name AS full_name,
   s.email AS email,
   s.segment AS segment
-FROM crm.customers AS s;
+FROM crm.customers AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
 
 SELECT
   customer_hub_hk
-FROM _mc_customer_details_batch
+FROM vault._mc_customer_details_batch
 GROUP BY
   customer_hub_hk
 HAVING
   COUNT(*) > 1;
 
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_customer_details_batch AS b
-WHERE
-  b.customer_hub_hk IN (
-    SELECT DISTINCT
-      b.customer_hub_hk
-    FROM _mc_customer_details_batch AS b
+  (
+    SELECT
+      COUNT(*)
+    FROM vault._mc_customer_details_batch AS b
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_details_batch AS b1
+      b.customer_hub_hk IN (
+        SELECT DISTINCT
+          b.customer_hub_hk AS customer_hub_hk
+        FROM vault._mc_customer_details_batch AS b
         WHERE
-          b1.customer_hub_hk = b.customer_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.customer_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.customer_details AS m
-              WHERE
-                m.customer_hub_hk = t.customer_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_hub_hk = b.customer_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_details_batch AS b2
-        WHERE
-          b2.customer_hub_hk = b.customer_hub_hk
-          AND NOT EXISTS(
+          (
             SELECT
-              1
+              COUNT(*)
+            FROM vault._mc_customer_details_batch AS b1
+            WHERE
+              b1.customer_hub_hk = b.customer_hub_hk
+          ) <> (
+            SELECT
+              COUNT(*)
             FROM (
               SELECT
                 t.*
@@ -1081,11 +1190,70 @@ WHERE
                   WHERE
                     m.customer_hub_hk = t.customer_hub_hk
                 )
-            ) AS l
+            ) AS l1
             WHERE
-              l.customer_hub_hk = b2.customer_hub_hk AND l.hash_diff = b2.hash_diff
+              l1.customer_hub_hk = b.customer_hub_hk
+          )
+          OR EXISTS(
+            SELECT
+              1
+            FROM vault._mc_customer_details_batch AS b2
+            WHERE
+              b2.customer_hub_hk = b.customer_hub_hk
+              AND NOT EXISTS(
+                SELECT
+                  1
+                FROM (
+                  SELECT
+                    t.*
+                  FROM vault.customer_details AS t
+                  WHERE
+                    t.load_ts = (
+                      SELECT
+                        MAX(m.load_ts)
+                      FROM vault.customer_details AS m
+                      WHERE
+                        m.customer_hub_hk = t.customer_hub_hk
+                    )
+                ) AS l
+                WHERE
+                  l.customer_hub_hk = b2.customer_hub_hk AND l.hash_diff = b2.hash_diff
+              )
           )
       )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      s.customer_id IS NULL
+  ) AS rejected;
+
+INSERT INTO vault.customer_details (
+  customer_hub_hk,
+  load_ts,
+  hash_diff,
+  full_name,
+  email,
+  segment,
+  record_source
+)
+SELECT
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('' AS Nullable(String)),
+  CAST(NULL AS Nullable(String)),
+  CAST(NULL AS Nullable(String)),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.customer_details AS t
+    WHERE
+      t.customer_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
   );
 
 INSERT INTO vault.customer_details (
@@ -1098,24 +1266,24 @@ INSERT INTO vault.customer_details (
   record_source
 )
 SELECT
-  b.customer_hub_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.hash_diff,
-  b.full_name,
-  b.email,
-  b.segment,
+  b.customer_hub_hk AS customer_hub_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.hash_diff AS hash_diff,
+  b.full_name AS full_name,
+  b.email AS email,
+  b.segment AS segment,
   'crm.customers'
-FROM _mc_customer_details_batch AS b
+FROM vault._mc_customer_details_batch AS b
 WHERE
   b.customer_hub_hk IN (
     SELECT DISTINCT
-      b.customer_hub_hk
-    FROM _mc_customer_details_batch AS b
+      b.customer_hub_hk AS customer_hub_hk
+    FROM vault._mc_customer_details_batch AS b
     WHERE
       (
         SELECT
           COUNT(*)
-        FROM _mc_customer_details_batch AS b1
+        FROM vault._mc_customer_details_batch AS b1
         WHERE
           b1.customer_hub_hk = b.customer_hub_hk
       ) <> (
@@ -1140,7 +1308,7 @@ WHERE
       OR EXISTS(
         SELECT
           1
-        FROM _mc_customer_details_batch AS b2
+        FROM vault._mc_customer_details_batch AS b2
         WHERE
           b2.customer_hub_hk = b.customer_hub_hk
           AND NOT EXISTS(
@@ -1165,9 +1333,10 @@ WHERE
       )
   );
 
-DROP TABLE IF EXISTS _mc_customer_details_batch;
+DROP TABLE IF EXISTS vault._mc_customer_details_batch;
 
-CREATE TEMPORARY TABLE _mc_customer_phones_batch AS
+CREATE OR REPLACE TABLE crm._mc_customer_phones_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   CASE
     WHEN s.customer_id IS NULL
@@ -1187,12 +1356,16 @@ SELECT DISTINCT
   ) AS hash_diff,
   s.phone_type AS phone_type,
   s.phone_number AS phone_number
-FROM crm.customer_phones AS s;
+FROM crm.customer_phones AS s
+WHERE
+  NOT (
+    s.customer_id IS NULL
+  );
 
 SELECT
   customer_hub_hk,
   phone_type
-FROM _mc_customer_phones_batch
+FROM crm._mc_customer_phones_batch
 GROUP BY
   customer_hub_hk,
   phone_type
@@ -1200,48 +1373,25 @@ HAVING
   COUNT(*) > 1;
 
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_customer_phones_batch AS b
-WHERE
-  b.customer_hub_hk IN (
-    SELECT DISTINCT
-      b.customer_hub_hk
-    FROM _mc_customer_phones_batch AS b
+  (
+    SELECT
+      COUNT(*)
+    FROM crm._mc_customer_phones_batch AS b
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_phones_batch AS b1
+      b.customer_hub_hk IN (
+        SELECT DISTINCT
+          b.customer_hub_hk AS customer_hub_hk
+        FROM crm._mc_customer_phones_batch AS b
         WHERE
-          b1.customer_hub_hk = b.customer_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.customer_phones AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.customer_phones AS m
-              WHERE
-                m.customer_hub_hk = t.customer_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_hub_hk = b.customer_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_phones_batch AS b2
-        WHERE
-          b2.customer_hub_hk = b.customer_hub_hk
-          AND NOT EXISTS(
+          (
             SELECT
-              1
+              COUNT(*)
+            FROM crm._mc_customer_phones_batch AS b1
+            WHERE
+              b1.customer_hub_hk = b.customer_hub_hk
+          ) <> (
+            SELECT
+              COUNT(*)
             FROM (
               SELECT
                 t.*
@@ -1254,13 +1404,70 @@ WHERE
                   WHERE
                     m.customer_hub_hk = t.customer_hub_hk
                 )
-            ) AS l
+            ) AS l1
             WHERE
-              l.customer_hub_hk = b2.customer_hub_hk
-              AND l.phone_type = b2.phone_type
-              AND l.hash_diff = b2.hash_diff
+              l1.customer_hub_hk = b.customer_hub_hk
+          )
+          OR EXISTS(
+            SELECT
+              1
+            FROM crm._mc_customer_phones_batch AS b2
+            WHERE
+              b2.customer_hub_hk = b.customer_hub_hk
+              AND NOT EXISTS(
+                SELECT
+                  1
+                FROM (
+                  SELECT
+                    t.*
+                  FROM vault.customer_phones AS t
+                  WHERE
+                    t.load_ts = (
+                      SELECT
+                        MAX(m.load_ts)
+                      FROM vault.customer_phones AS m
+                      WHERE
+                        m.customer_hub_hk = t.customer_hub_hk
+                    )
+                ) AS l
+                WHERE
+                  l.customer_hub_hk = b2.customer_hub_hk
+                  AND l.phone_type = b2.phone_type
+                  AND l.hash_diff = b2.hash_diff
+              )
           )
       )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customer_phones AS s
+    WHERE
+      s.customer_id IS NULL
+  ) AS rejected;
+
+INSERT INTO vault.customer_phones (
+  customer_hub_hk,
+  load_ts,
+  phone_type,
+  hash_diff,
+  phone_number,
+  record_source
+)
+SELECT
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST('' AS Nullable(String)),
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('' AS Nullable(String)),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.customer_phones AS t
+    WHERE
+      t.customer_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
   );
 
 INSERT INTO vault.customer_phones (
@@ -1272,23 +1479,23 @@ INSERT INTO vault.customer_phones (
   record_source
 )
 SELECT
-  b.customer_hub_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.phone_type,
-  b.hash_diff,
-  b.phone_number,
+  b.customer_hub_hk AS customer_hub_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  b.phone_type AS phone_type,
+  b.hash_diff AS hash_diff,
+  b.phone_number AS phone_number,
   'crm.customer_phones'
-FROM _mc_customer_phones_batch AS b
+FROM crm._mc_customer_phones_batch AS b
 WHERE
   b.customer_hub_hk IN (
     SELECT DISTINCT
-      b.customer_hub_hk
-    FROM _mc_customer_phones_batch AS b
+      b.customer_hub_hk AS customer_hub_hk
+    FROM crm._mc_customer_phones_batch AS b
     WHERE
       (
         SELECT
           COUNT(*)
-        FROM _mc_customer_phones_batch AS b1
+        FROM crm._mc_customer_phones_batch AS b1
         WHERE
           b1.customer_hub_hk = b.customer_hub_hk
       ) <> (
@@ -1313,7 +1520,7 @@ WHERE
       OR EXISTS(
         SELECT
           1
-        FROM _mc_customer_phones_batch AS b2
+        FROM crm._mc_customer_phones_batch AS b2
         WHERE
           b2.customer_hub_hk = b.customer_hub_hk
           AND NOT EXISTS(
@@ -1340,9 +1547,10 @@ WHERE
       )
   );
 
-DROP TABLE IF EXISTS _mc_customer_phones_batch;
+DROP TABLE IF EXISTS crm._mc_customer_phones_batch;
 
-CREATE TEMPORARY TABLE _mc_order_details_batch AS
+CREATE OR REPLACE TABLE vault._mc_order_details_batch
+ENGINE=Memory AS
 SELECT DISTINCT
   CASE
     WHEN s.order_id IS NULL
@@ -1367,153 +1575,1083 @@ SELECT DISTINCT
       )
     )
   ) AS hash_diff,
+  s.loaded_at AS loaded_at,
   s.status AS status,
   s.ordered_at AS ordered_at
-FROM shop.orders AS s;
+FROM shop.orders AS s
+WHERE
+  NOT (
+    (
+      s.order_id IS NULL
+    ) OR s.loaded_at IS NULL
+  );
 
 SELECT
-  order_hub_hk
-FROM _mc_order_details_batch
+  order_hub_hk,
+  loaded_at
+FROM vault._mc_order_details_batch
 GROUP BY
-  order_hub_hk
+  order_hub_hk,
+  loaded_at
 HAVING
   COUNT(*) > 1;
 
+CREATE OR REPLACE TABLE vault._mc_order_details_hist
+ENGINE=Memory AS
 SELECT
-  COUNT(*) AS inserted
-FROM _mc_order_details_batch AS b
+  t.order_hub_hk AS order_hub_hk,
+  t.loaded_at AS loaded_at,
+  t.hash_diff AS hash_diff,
+  lead(toNullable(t.loaded_at)) OVER (PARTITION BY t.order_hub_hk ORDER BY t.load_ts) AS _mc_next,
+  ROW_NUMBER() OVER (PARTITION BY t.order_hub_hk ORDER BY t.load_ts DESC) AS _mc_last
+FROM vault.order_details AS t
 WHERE
-  b.order_hub_hk IN (
-    SELECT DISTINCT
-      b.order_hub_hk
-    FROM _mc_order_details_batch AS b
+  t.order_hub_hk IN (
+    SELECT
+      order_hub_hk
+    FROM vault._mc_order_details_batch
+  );
+
+CREATE OR REPLACE TABLE vault._mc_order_details_cls
+ENGINE=Memory AS
+SELECT
+  b.*,
+  l.loaded_at AS _mc_latest,
+  CASE
+    WHEN l.loaded_at IS NULL OR b.loaded_at > l.loaded_at
+    THEN 'delta'
+    WHEN EXISTS(
+      SELECT
+        1
+      FROM vault._mc_order_details_hist AS e
+      WHERE
+        e.order_hub_hk = b.order_hub_hk
+        AND e.loaded_at <= b.loaded_at
+        AND (
+          e._mc_next IS NULL OR b.loaded_at < e._mc_next
+        )
+        AND e.hash_diff = b.hash_diff
+    )
+    THEN 'known'
+    ELSE 'late'
+  END AS _mc_class
+FROM vault._mc_order_details_batch AS b
+LEFT JOIN vault._mc_order_details_hist AS l
+  ON l.order_hub_hk = b.order_hub_hk AND l._mc_last = 1;
+
+CREATE OR REPLACE TABLE vault._mc_order_details_new
+ENGINE=Memory AS
+SELECT
+  c.*,
+  ROW_NUMBER() OVER (PARTITION BY c.order_hub_hk ORDER BY c.loaded_at) - 1 AS _mc_seq
+FROM vault._mc_order_details_cls AS c
+JOIN (
+  SELECT
+    order_hub_hk,
+    loaded_at,
+    _mc_new
+  FROM (
+    SELECT
+      order_hub_hk,
+      loaded_at,
+      _mc_new,
+      hash_diff,
+      lag(toNullable(hash_diff)) OVER (PARTITION BY order_hub_hk ORDER BY loaded_at) AS _mc_prev
+    FROM (
+      SELECT
+        order_hub_hk,
+        loaded_at,
+        hash_diff,
+        1 AS _mc_new
+      FROM vault._mc_order_details_cls
+      WHERE
+        _mc_class = 'delta'
+      UNION ALL
+      SELECT
+        order_hub_hk,
+        loaded_at,
+        hash_diff,
+        0 AS _mc_new
+      FROM vault._mc_order_details_hist
+      WHERE
+        _mc_last = 1
+    ) AS u
+  ) AS w
+  WHERE
+    _mc_new = 1 AND (
+      _mc_prev IS NULL OR _mc_prev <> hash_diff
+    )
+) AS d
+  ON d.order_hub_hk = c.order_hub_hk AND d.loaded_at = c.loaded_at;
+
+SELECT
+  order_hub_hk,
+  loaded_at
+FROM vault._mc_order_details_cls
+WHERE
+  _mc_class = 'late'
+ORDER BY
+  order_hub_hk,
+  loaded_at
+LIMIT 11;
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM vault._mc_order_details_new
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM shop.orders AS s
     WHERE
       (
-        SELECT
-          COUNT(*)
-        FROM _mc_order_details_batch AS b1
-        WHERE
-          b1.order_hub_hk = b.order_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.order_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.order_details AS m
-              WHERE
-                m.order_hub_hk = t.order_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.order_hub_hk = b.order_hub_hk
+        (
+          s.order_id IS NULL
+        ) OR s.loaded_at IS NULL
       )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_order_details_batch AS b2
-        WHERE
-          b2.order_hub_hk = b.order_hub_hk
-          AND NOT EXISTS(
-            SELECT
-              1
-            FROM (
-              SELECT
-                t.*
-              FROM vault.order_details AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.order_details AS m
-                  WHERE
-                    m.order_hub_hk = t.order_hub_hk
-                )
-            ) AS l
-            WHERE
-              l.order_hub_hk = b2.order_hub_hk AND l.hash_diff = b2.hash_diff
-          )
-      )
-  );
+  ) AS rejected,
+  (
+    SELECT
+      COUNT(*)
+    FROM (
+      SELECT
+        order_hub_hk,
+        loaded_at
+      FROM vault._mc_order_details_cls
+      WHERE
+        _mc_class = 'late'
+    ) AS x
+  ) AS late;
 
 INSERT INTO vault.order_details (
   order_hub_hk,
   load_ts,
+  loaded_at,
   hash_diff,
   status,
   ordered_at,
   record_source
 )
 SELECT
-  b.order_hub_hk,
-  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime)),
-  b.hash_diff,
-  b.status,
-  b.ordered_at,
-  'shop.orders'
-FROM _mc_order_details_batch AS b
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('' AS Nullable(String)),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
 WHERE
-  b.order_hub_hk IN (
-    SELECT DISTINCT
-      b.order_hub_hk
-    FROM _mc_order_details_batch AS b
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.order_details AS t
     WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_order_details_batch AS b1
-        WHERE
-          b1.order_hub_hk = b.order_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.order_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.order_details AS m
-              WHERE
-                m.order_hub_hk = t.order_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.order_hub_hk = b.order_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_order_details_batch AS b2
-        WHERE
-          b2.order_hub_hk = b.order_hub_hk
-          AND NOT EXISTS(
-            SELECT
-              1
-            FROM (
-              SELECT
-                t.*
-              FROM vault.order_details AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.order_details AS m
-                  WHERE
-                    m.order_hub_hk = t.order_hub_hk
-                )
-            ) AS l
-            WHERE
-              l.order_hub_hk = b2.order_hub_hk AND l.hash_diff = b2.hash_diff
-          )
-      )
+      t.order_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
   );
 
-DROP TABLE IF EXISTS _mc_order_details_batch;
+INSERT INTO vault.order_details (
+  order_hub_hk,
+  load_ts,
+  loaded_at,
+  hash_diff,
+  status,
+  ordered_at,
+  record_source
+)
+SELECT
+  b.order_hub_hk AS order_hub_hk,
+  DATE_ADD(MICROSECOND, b._mc_seq, CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6)))),
+  b.loaded_at AS loaded_at,
+  b.hash_diff AS hash_diff,
+  b.status AS status,
+  b.ordered_at AS ordered_at,
+  'shop.orders'
+FROM vault._mc_order_details_new AS b;
+
+DROP TABLE IF EXISTS vault._mc_order_details_new;
+
+DROP TABLE IF EXISTS vault._mc_order_details_cls;
+
+DROP TABLE IF EXISTS vault._mc_order_details_hist;
+
+DROP TABLE IF EXISTS vault._mc_order_details_batch;
+
+CREATE OR REPLACE TABLE vault._mc_customer_order_eff_batch
+ENGINE=Memory AS
+SELECT DISTINCT
+  LOWER(
+    HEX(
+      SHA256(
+        COALESCE(CAST(s.customer_ref AS Nullable(String)), '\\N') || '|' || COALESCE(CAST(s.order_id AS Nullable(String)), '\\N')
+      )
+    )
+  ) AS customer_order_hk,
+  CASE
+    WHEN s.order_id IS NULL
+    THEN '0000000000000000000000000000000000000000000000000000000000000000'
+    ELSE LOWER(HEX(SHA256(COALESCE(CAST(s.order_id AS Nullable(String)), '\\N'))))
+  END AS _mc_driving_hk
+FROM shop.orders AS s
+WHERE
+  (
+    NOT (
+      s.order_id IS NULL
+    )
+  );
+
+SELECT
+  _mc_driving_hk,
+  COUNT(*) AS links
+FROM vault._mc_customer_order_eff_batch
+GROUP BY
+  _mc_driving_hk
+HAVING
+  COUNT(*) > 1;
+
+CREATE OR REPLACE TABLE vault._mc_customer_order_eff_current
+ENGINE=Memory AS
+SELECT
+  c.customer_order_hk AS customer_order_hk,
+  c.start_ts AS start_ts,
+  c.is_active AS is_active
+FROM (
+  SELECT
+    t.customer_order_hk AS customer_order_hk,
+    t.start_ts AS start_ts,
+    t.is_active AS is_active,
+    ROW_NUMBER() OVER (PARTITION BY t.customer_order_hk ORDER BY t.load_ts DESC) AS _mc_rn
+  FROM vault.customer_order_eff AS t
+  WHERE
+    t.customer_order_hk IN (
+      SELECT
+        b.customer_order_hk AS customer_order_hk
+      FROM vault._mc_customer_order_eff_batch AS b
+    )
+    OR t.customer_order_hk IN (
+      SELECT
+        k.customer_order_hk AS customer_order_hk
+      FROM vault.customer_order AS k
+      WHERE
+        k.order_hub_hk IN (
+          SELECT
+            b._mc_driving_hk AS _mc_driving_hk
+          FROM vault._mc_customer_order_eff_batch AS b
+        )
+    )
+) AS c
+WHERE
+  c._mc_rn = 1;
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM vault._mc_customer_order_eff_batch AS b
+    WHERE
+      NOT (
+        b.customer_order_hk IN (
+          SELECT
+            c.customer_order_hk AS customer_order_hk
+          FROM vault._mc_customer_order_eff_current AS c
+          WHERE
+            c.is_active = TRUE
+        )
+      )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM vault._mc_customer_order_eff_current AS c
+    WHERE
+      c.is_active = TRUE
+      AND NOT (
+        c.customer_order_hk IN (
+          SELECT
+            b.customer_order_hk AS customer_order_hk
+          FROM vault._mc_customer_order_eff_batch AS b
+        )
+      )
+  ) AS closed,
+  (
+    SELECT
+      COUNT(*)
+    FROM shop.orders AS s
+    WHERE
+      NOT (
+        NOT (
+          s.order_id IS NULL
+        )
+      )
+  ) AS rejected;
+
+INSERT INTO vault.customer_order_eff (
+  customer_order_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  CAST(NULL AS Nullable(DateTime64(6))),
+  FALSE,
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.customer_order_eff AS t
+    WHERE
+      t.customer_order_hk = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault.customer_order_eff (
+  customer_order_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  c.customer_order_hk AS customer_order_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  c.start_ts AS start_ts,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  FALSE,
+  'shop.orders'
+FROM vault._mc_customer_order_eff_current AS c
+WHERE
+  c.is_active = TRUE
+  AND NOT (
+    c.customer_order_hk IN (
+      SELECT
+        b.customer_order_hk AS customer_order_hk
+      FROM vault._mc_customer_order_eff_batch AS b
+    )
+  );
+
+INSERT INTO vault.customer_order_eff (
+  customer_order_hk,
+  load_ts,
+  start_ts,
+  end_ts,
+  is_active,
+  record_source
+)
+SELECT
+  b.customer_order_hk AS customer_order_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  NULL,
+  TRUE,
+  'shop.orders'
+FROM vault._mc_customer_order_eff_batch AS b
+WHERE
+  NOT (
+    b.customer_order_hk IN (
+      SELECT
+        c.customer_order_hk AS customer_order_hk
+      FROM vault._mc_customer_order_eff_current AS c
+      WHERE
+        c.is_active = TRUE
+    )
+  );
+
+DROP TABLE IF EXISTS vault._mc_customer_order_eff_batch;
+
+DROP TABLE IF EXISTS vault._mc_customer_order_eff_current;
+
+CREATE OR REPLACE TABLE vault._mc_customer_seen_batch
+ENGINE=Memory AS
+SELECT DISTINCT
+  CASE
+    WHEN s.customer_id IS NULL
+    THEN '0000000000000000000000000000000000000000000000000000000000000000'
+    ELSE LOWER(HEX(SHA256(COALESCE(CAST(s.customer_id AS Nullable(String)), '\\N'))))
+  END AS customer_hub_hk
+FROM crm.customers AS s
+WHERE
+  NOT (
+    NOT (
+      NOT (
+        s.customer_id IS NULL
+      )
+    )
+  );
+
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM vault._mc_customer_seen_batch AS b
+    WHERE
+      NOT (
+        b.customer_hub_hk IN (
+          SELECT
+            t.customer_hub_hk AS customer_hub_hk
+          FROM vault.customer_seen AS t
+          WHERE
+            t.load_ts = CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6)))
+        )
+      )
+  ) AS inserted,
+  (
+    SELECT
+      COUNT(*)
+    FROM crm.customers AS s
+    WHERE
+      NOT (
+        NOT (
+          s.customer_id IS NULL
+        )
+      )
+  ) AS rejected;
+
+INSERT INTO vault.customer_seen (
+  customer_hub_hk,
+  load_ts,
+  record_source
+)
+SELECT
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6))),
+  'SYSTEM'
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM vault.customer_seen AS t
+    WHERE
+      t.customer_hub_hk = '0000000000000000000000000000000000000000000000000000000000000000'
+  );
+
+INSERT INTO vault.customer_seen (
+  customer_hub_hk,
+  load_ts,
+  record_source
+)
+SELECT
+  b.customer_hub_hk AS customer_hub_hk,
+  CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
+  'crm.customers'
+FROM vault._mc_customer_seen_batch AS b
+WHERE
+  NOT (
+    b.customer_hub_hk IN (
+      SELECT
+        t.customer_hub_hk AS customer_hub_hk
+      FROM vault.customer_seen AS t
+      WHERE
+        t.load_ts = CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6)))
+    )
+  );
+
+DROP TABLE IF EXISTS vault._mc_customer_seen_batch;
+
+CREATE OR REPLACE TABLE vault._mc_customer_pit_bounds
+ENGINE=Memory AS
+SELECT
+  c._mc_start AS _mc_start,
+  c._mc_end AS _mc_end,
+  c._mc_first AS _mc_first,
+  DATE_DIFF(DAY, c._mc_start, c._mc_end) AS _mc_steps
+FROM (
+  SELECT
+    CAST(CAST('2024-01-01' AS Nullable(Date32)) AS Nullable(Date32)) AS _mc_start,
+    CAST(CASE
+      WHEN CAST('2024-12-31' AS Nullable(Date32)) < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+      THEN CAST('2024-12-31' AS Nullable(Date32))
+      ELSE CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    END AS Nullable(Date32)) AS _mc_end,
+    f._mc_h AS _mc_first
+  FROM (
+    SELECT
+      (
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32)))
+        FROM vault.customer_hub AS t
+        WHERE
+          t.customer_hub_hk <> '0000000000000000000000000000000000000000000000000000000000000000'
+          AND t.customer_hub_hk <> 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+      ) AS _mc_h
+  ) AS f
+) AS c;
+
+SELECT
+  b._mc_start AS _mc_start,
+  b._mc_end AS _mc_end
+FROM vault._mc_customer_pit_bounds AS b
+WHERE
+  b._mc_steps > 99999;
+
+CREATE OR REPLACE TABLE vault._mc_customer_pit_spine
+ENGINE=Memory AS
+WITH _mc_digits AS (
+  SELECT
+    0 AS n
+  UNION ALL
+  SELECT
+    1 AS n
+  UNION ALL
+  SELECT
+    2 AS n
+  UNION ALL
+  SELECT
+    3 AS n
+  UNION ALL
+  SELECT
+    4 AS n
+  UNION ALL
+  SELECT
+    5 AS n
+  UNION ALL
+  SELECT
+    6 AS n
+  UNION ALL
+  SELECT
+    7 AS n
+  UNION ALL
+  SELECT
+    8 AS n
+  UNION ALL
+  SELECT
+    9 AS n
+)
+SELECT
+  x._mc_d AS _mc_d
+FROM (
+  SELECT
+    CAST(DATE_ADD(DAY, g._mc_n, b._mc_start) AS Nullable(Date32)) AS _mc_d,
+    b._mc_end AS _mc_end
+  FROM (
+    SELECT
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS _mc_n
+    FROM _mc_digits AS d0, _mc_digits AS d1, _mc_digits AS d2, _mc_digits AS d3, _mc_digits AS d4
+  ) AS g, vault._mc_customer_pit_bounds AS b
+  WHERE
+    g._mc_n <= b._mc_steps
+) AS x
+WHERE
+  x._mc_d <= x._mc_end;
+
+CREATE OR REPLACE TABLE vault._mc_customer_pit_dates
+ENGINE=Memory AS
+SELECT
+  s._mc_d AS _mc_d,
+  CAST(DATE_ADD(DAY, 1, s._mc_d) AS Nullable(DateTime64(6))) AS _mc_next
+FROM vault._mc_customer_pit_spine AS s, vault._mc_customer_pit_bounds AS b
+WHERE
+  s._mc_d >= b._mc_first
+  AND (
+    s._mc_d >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR s._mc_d = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault.customer_pit AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+    OR NOT (
+      s._mc_d IN (
+        SELECT
+          t.snapshot_date AS snapshot_date
+        FROM vault.customer_pit AS t
+      )
+    )
+  );
+
+CREATE OR REPLACE TABLE vault._mc_customer_pit_grid
+ENGINE=Memory AS
+SELECT
+  k.customer_hub_hk AS customer_hub_hk,
+  d._mc_d AS _mc_d,
+  d._mc_next AS _mc_next
+FROM vault.customer_hub AS k, vault._mc_customer_pit_dates AS d
+WHERE
+  k.customer_hub_hk <> '0000000000000000000000000000000000000000000000000000000000000000'
+  AND k.customer_hub_hk <> 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  AND k.load_ts < d._mc_next;
+
+CREATE OR REPLACE TABLE vault._mc_customer_pit_new
+ENGINE=Memory AS
+SELECT
+  a.customer_hub_hk AS customer_hub_hk,
+  a._mc_d AS snapshot_date,
+  CASE
+    WHEN a._mc_ts0 IS NULL
+    THEN '0000000000000000000000000000000000000000000000000000000000000000'
+    ELSE a.customer_hub_hk
+  END AS customer_details_hk,
+  COALESCE(a._mc_ts0, CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6)))) AS customer_details_load_ts,
+  CASE
+    WHEN a._mc_ts1 IS NULL
+    THEN '0000000000000000000000000000000000000000000000000000000000000000'
+    ELSE a.customer_hub_hk
+  END AS customer_phones_hk,
+  COALESCE(a._mc_ts1, CAST('1900-01-01 00:00:00' AS Nullable(DateTime64(6)))) AS customer_phones_load_ts
+FROM (
+  SELECT
+    u.customer_hub_hk AS customer_hub_hk,
+    u._mc_d AS _mc_d,
+    MAX(CASE WHEN u._mc_sat = 0 THEN u._mc_ts END) AS _mc_ts0,
+    MAX(CASE WHEN u._mc_sat = 1 THEN u._mc_ts END) AS _mc_ts1
+  FROM (
+    SELECT
+      g.customer_hub_hk AS customer_hub_hk,
+      g._mc_d AS _mc_d,
+      -1 AS _mc_sat,
+      g._mc_next AS _mc_ts
+    FROM vault._mc_customer_pit_grid AS g
+    UNION ALL
+    SELECT
+      g.customer_hub_hk AS customer_hub_hk,
+      g._mc_d AS _mc_d,
+      0 AS _mc_sat,
+      x.load_ts AS _mc_ts
+    FROM vault._mc_customer_pit_grid AS g
+    JOIN vault.customer_details AS x
+      ON x.customer_hub_hk = g.customer_hub_hk
+    WHERE
+      x.load_ts < g._mc_next
+    UNION ALL
+    SELECT
+      g.customer_hub_hk AS customer_hub_hk,
+      g._mc_d AS _mc_d,
+      1 AS _mc_sat,
+      x.load_ts AS _mc_ts
+    FROM vault._mc_customer_pit_grid AS g
+    JOIN vault.customer_phones AS x
+      ON x.customer_hub_hk = g.customer_hub_hk
+    WHERE
+      x.load_ts < g._mc_next
+  ) AS u
+  GROUP BY
+    u.customer_hub_hk,
+    u._mc_d
+) AS a;
+
+SELECT
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 0 THEN 1 ELSE 0 END) AS inserted,
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 1 AND k._mc_same = 0 THEN 1 ELSE 0 END) AS updated,
+  SUM(CASE WHEN k._mc_n = 0 AND k._mc_o = 1 THEN 1 ELSE 0 END) AS deleted
+FROM (
+  SELECT
+    r.customer_hub_hk AS customer_hub_hk,
+    r.snapshot_date AS snapshot_date,
+    MAX(r._mc_n) AS _mc_n,
+    MAX(r._mc_o) AS _mc_o,
+    MAX(r._mc_n * r._mc_o) AS _mc_same
+  FROM (
+    SELECT
+      v.customer_hub_hk AS customer_hub_hk,
+      v.snapshot_date AS snapshot_date,
+      v.customer_details_hk AS customer_details_hk,
+      v.customer_details_load_ts AS customer_details_load_ts,
+      v.customer_phones_hk AS customer_phones_hk,
+      v.customer_phones_load_ts AS customer_phones_load_ts,
+      MAX(v._mc_n) AS _mc_n,
+      MAX(v._mc_o) AS _mc_o
+    FROM (
+      SELECT
+        customer_hub_hk,
+        snapshot_date,
+        customer_details_hk,
+        customer_details_load_ts,
+        customer_phones_hk,
+        customer_phones_load_ts,
+        1 AS _mc_n,
+        0 AS _mc_o
+      FROM vault._mc_customer_pit_new
+      UNION ALL
+      SELECT
+        t.customer_hub_hk AS customer_hub_hk,
+        t.snapshot_date AS snapshot_date,
+        t.customer_details_hk AS customer_details_hk,
+        t.customer_details_load_ts AS customer_details_load_ts,
+        t.customer_phones_hk AS customer_phones_hk,
+        t.customer_phones_load_ts AS customer_phones_load_ts,
+        0 AS _mc_n,
+        1 AS _mc_o
+      FROM vault.customer_pit AS t
+      WHERE
+        (
+          t.snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          OR t.snapshot_date = (
+            SELECT
+              MAX(x.snapshot_date)
+            FROM vault.customer_pit AS x
+            WHERE
+              x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          )
+          OR t.snapshot_date < CAST('2024-01-01' AS Nullable(Date32))
+          OR t.snapshot_date > CAST('2024-12-31' AS Nullable(Date32))
+        )
+    ) AS v
+    GROUP BY
+      v.customer_hub_hk,
+      v.snapshot_date,
+      v.customer_details_hk,
+      v.customer_details_load_ts,
+      v.customer_phones_hk,
+      v.customer_phones_load_ts
+  ) AS r
+  GROUP BY
+    r.customer_hub_hk,
+    r.snapshot_date
+) AS k;
+
+DELETE FROM vault.customer_pit
+WHERE
+  (
+    snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR snapshot_date = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault.customer_pit AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+    OR snapshot_date < CAST('2024-01-01' AS Nullable(Date32))
+    OR snapshot_date > CAST('2024-12-31' AS Nullable(Date32))
+  );
+
+INSERT INTO vault.customer_pit (
+  customer_hub_hk,
+  snapshot_date,
+  customer_details_hk,
+  customer_details_load_ts,
+  customer_phones_hk,
+  customer_phones_load_ts
+)
+SELECT
+  customer_hub_hk,
+  snapshot_date,
+  customer_details_hk,
+  customer_details_load_ts,
+  customer_phones_hk,
+  customer_phones_load_ts
+FROM vault._mc_customer_pit_new;
+
+DROP TABLE IF EXISTS vault._mc_customer_pit_bounds;
+
+DROP TABLE IF EXISTS vault._mc_customer_pit_spine;
+
+DROP TABLE IF EXISTS vault._mc_customer_pit_dates;
+
+DROP TABLE IF EXISTS vault._mc_customer_pit_grid;
+
+DROP TABLE IF EXISTS vault._mc_customer_pit_new;
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_bounds
+ENGINE=Memory AS
+SELECT
+  c._mc_start AS _mc_start,
+  c._mc_end AS _mc_end,
+  c._mc_first AS _mc_first,
+  DATE_DIFF(DAY, c._mc_start, c._mc_end) AS _mc_steps
+FROM (
+  SELECT
+    CAST(f._mc_h AS Nullable(Date32)) AS _mc_start,
+    CAST(CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32)) AS Nullable(Date32)) AS _mc_end,
+    (
+      SELECT
+        MAX(m._mc_f)
+      FROM (
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32))) AS _mc_f
+        FROM vault.customer_order AS t
+        UNION ALL
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32))) AS _mc_f
+        FROM vault.order_product AS t
+      ) AS m
+    ) AS _mc_first
+  FROM (
+    SELECT
+      (
+        SELECT
+          MIN(CAST(t.load_ts AS Nullable(Date32)))
+        FROM vault.customer_hub AS t
+        WHERE
+          t.customer_hub_hk <> '0000000000000000000000000000000000000000000000000000000000000000'
+          AND t.customer_hub_hk <> 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+      ) AS _mc_h
+  ) AS f
+) AS c;
+
+SELECT
+  b._mc_start AS _mc_start,
+  b._mc_end AS _mc_end
+FROM vault._mc_customer_orders_bounds AS b
+WHERE
+  b._mc_steps > 99999;
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_spine
+ENGINE=Memory AS
+WITH _mc_digits AS (
+  SELECT
+    0 AS n
+  UNION ALL
+  SELECT
+    1 AS n
+  UNION ALL
+  SELECT
+    2 AS n
+  UNION ALL
+  SELECT
+    3 AS n
+  UNION ALL
+  SELECT
+    4 AS n
+  UNION ALL
+  SELECT
+    5 AS n
+  UNION ALL
+  SELECT
+    6 AS n
+  UNION ALL
+  SELECT
+    7 AS n
+  UNION ALL
+  SELECT
+    8 AS n
+  UNION ALL
+  SELECT
+    9 AS n
+)
+SELECT
+  x._mc_d AS _mc_d
+FROM (
+  SELECT
+    CAST(DATE_ADD(DAY, g._mc_n, b._mc_start) AS Nullable(Date32)) AS _mc_d,
+    b._mc_end AS _mc_end
+  FROM (
+    SELECT
+      d0.n * 1 + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS _mc_n
+    FROM _mc_digits AS d0, _mc_digits AS d1, _mc_digits AS d2, _mc_digits AS d3, _mc_digits AS d4
+  ) AS g, vault._mc_customer_orders_bounds AS b
+  WHERE
+    g._mc_n <= b._mc_steps
+) AS x
+WHERE
+  x._mc_d <= x._mc_end;
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_dates
+ENGINE=Memory AS
+SELECT
+  s._mc_d AS _mc_d,
+  CAST(DATE_ADD(DAY, 1, s._mc_d) AS Nullable(DateTime64(6))) AS _mc_next
+FROM vault._mc_customer_orders_spine AS s, vault._mc_customer_orders_bounds AS b
+WHERE
+  s._mc_d >= b._mc_first
+  AND (
+    s._mc_d >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR s._mc_d = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault.customer_orders AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+    OR NOT (
+      s._mc_d IN (
+        SELECT
+          t.snapshot_date AS snapshot_date
+        FROM vault.customer_orders AS t
+      )
+    )
+  );
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_e0
+ENGINE=Memory AS
+SELECT
+  x._mc_hk AS _mc_hk,
+  x._mc_d AS _mc_d
+FROM (
+  SELECT
+    e.customer_order_hk AS _mc_hk,
+    d._mc_d AS _mc_d,
+    e.is_active AS _mc_on,
+    ROW_NUMBER() OVER (PARTITION BY e.customer_order_hk, d._mc_d ORDER BY e.load_ts DESC) AS _mc_rn
+  FROM vault.customer_order_eff AS e, vault._mc_customer_orders_dates AS d
+  WHERE
+    e.load_ts < d._mc_next
+) AS x
+WHERE
+  x._mc_rn = 1 AND NOT x._mc_on;
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_l0
+ENGINE=Memory AS
+SELECT
+  w._mc_hk AS _mc_hk,
+  w.customer_hub_hk AS customer_hub_hk,
+  w.order_hub_hk AS order_hub_hk,
+  w._mc_d AS _mc_d
+FROM (
+  SELECT
+    v.*,
+    0 AS _mc_end
+  FROM (
+    SELECT
+      l.customer_order_hk AS _mc_hk,
+      l.customer_hub_hk AS customer_hub_hk,
+      l.order_hub_hk AS order_hub_hk,
+      d._mc_d AS _mc_d
+    FROM vault.customer_order AS l, vault._mc_customer_orders_dates AS d
+    WHERE
+      l.load_ts < d._mc_next
+  ) AS v
+  UNION ALL
+  SELECT
+    l.customer_order_hk AS _mc_hk,
+    l.customer_hub_hk AS customer_hub_hk,
+    l.order_hub_hk AS order_hub_hk,
+    x._mc_d AS _mc_d,
+    1 AS _mc_end
+  FROM vault.customer_order AS l
+  JOIN vault._mc_customer_orders_e0 AS x
+    ON x._mc_hk = l.customer_order_hk
+) AS w
+GROUP BY
+  w._mc_hk,
+  w.customer_hub_hk,
+  w.order_hub_hk,
+  w._mc_d
+HAVING
+  MAX(w._mc_end) = 0;
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_l1
+ENGINE=Memory AS
+SELECT
+  l.order_product_hk AS _mc_hk,
+  l.order_hub_hk AS order_hub_hk,
+  l.product_hub_hk AS product_hub_hk,
+  d._mc_d AS _mc_d
+FROM vault.order_product AS l, vault._mc_customer_orders_dates AS d
+WHERE
+  l.load_ts < d._mc_next;
+
+CREATE OR REPLACE TABLE vault._mc_customer_orders_new
+ENGINE=Memory AS
+SELECT
+  a0.customer_hub_hk AS customer_hub_hk,
+  a0._mc_d AS snapshot_date,
+  a0._mc_hk AS customer_order_hk,
+  a1._mc_hk AS order_product_hk
+FROM vault._mc_customer_orders_l0 AS a0
+JOIN vault._mc_customer_orders_l1 AS a1
+  ON a1._mc_d = a0._mc_d AND a1.order_hub_hk = a0.order_hub_hk
+WHERE
+  a0.customer_hub_hk <> '0000000000000000000000000000000000000000000000000000000000000000'
+  AND a0.customer_hub_hk <> 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+  AND a1.order_hub_hk <> '0000000000000000000000000000000000000000000000000000000000000000'
+  AND a1.order_hub_hk <> 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff';
+
+SELECT
+  SUM(CASE WHEN k._mc_n = 1 AND k._mc_o = 0 THEN 1 ELSE 0 END) AS inserted,
+  SUM(CASE WHEN k._mc_n = 0 AND k._mc_o = 1 THEN 1 ELSE 0 END) AS deleted
+FROM (
+  SELECT
+    r.customer_hub_hk AS customer_hub_hk,
+    r.snapshot_date AS snapshot_date,
+    r.customer_order_hk AS customer_order_hk,
+    r.order_product_hk AS order_product_hk,
+    MAX(r._mc_n) AS _mc_n,
+    MAX(r._mc_o) AS _mc_o,
+    MAX(r._mc_n * r._mc_o) AS _mc_same
+  FROM (
+    SELECT
+      v.customer_hub_hk AS customer_hub_hk,
+      v.snapshot_date AS snapshot_date,
+      v.customer_order_hk AS customer_order_hk,
+      v.order_product_hk AS order_product_hk,
+      MAX(v._mc_n) AS _mc_n,
+      MAX(v._mc_o) AS _mc_o
+    FROM (
+      SELECT
+        customer_hub_hk,
+        snapshot_date,
+        customer_order_hk,
+        order_product_hk,
+        1 AS _mc_n,
+        0 AS _mc_o
+      FROM vault._mc_customer_orders_new
+      UNION ALL
+      SELECT
+        t.customer_hub_hk AS customer_hub_hk,
+        t.snapshot_date AS snapshot_date,
+        t.customer_order_hk AS customer_order_hk,
+        t.order_product_hk AS order_product_hk,
+        0 AS _mc_n,
+        1 AS _mc_o
+      FROM vault.customer_orders AS t
+      WHERE
+        (
+          t.snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          OR t.snapshot_date = (
+            SELECT
+              MAX(x.snapshot_date)
+            FROM vault.customer_orders AS x
+            WHERE
+              x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+          )
+        )
+    ) AS v
+    GROUP BY
+      v.customer_hub_hk,
+      v.snapshot_date,
+      v.customer_order_hk,
+      v.order_product_hk
+  ) AS r
+  GROUP BY
+    r.customer_hub_hk,
+    r.snapshot_date,
+    r.customer_order_hk,
+    r.order_product_hk
+) AS k;
+
+DELETE FROM vault.customer_orders
+WHERE
+  (
+    snapshot_date >= CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    OR snapshot_date = (
+      SELECT
+        MAX(x.snapshot_date)
+      FROM vault.customer_orders AS x
+      WHERE
+        x.snapshot_date < CAST(CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))) AS Nullable(Date32))
+    )
+  );
+
+INSERT INTO vault.customer_orders (
+  customer_hub_hk,
+  snapshot_date,
+  customer_order_hk,
+  order_product_hk
+)
+SELECT
+  customer_hub_hk,
+  snapshot_date,
+  customer_order_hk,
+  order_product_hk
+FROM vault._mc_customer_orders_new;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_bounds;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_spine;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_dates;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_l0;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_e0;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_l1;
+
+DROP TABLE IF EXISTS vault._mc_customer_orders_new;
