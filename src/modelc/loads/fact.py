@@ -18,7 +18,7 @@ from sqlglot import exp
 from .. import hashing, ir
 from ..plan import LOADED_AT, UPDATED_AT, TableSpec
 from . import LOAD_TS, LoadPlan, Step, Upsert
-from .sql import READ, lit, ne_any, on, parse, q, qt
+from .sql import READ, Spliced, lit, ne_any, on, parse, q, qt
 
 
 class FactLoad:
@@ -60,15 +60,16 @@ class FactLoad:
         )
         grain = ", ".join(q(g) for g in self.grain)
         steps = []
+        nodes = Spliced()  # the row hash keeps its per-dialect spelling (not DuckDB text)
         if self.fact_duplicates() == "pick":
             types = {c.name: c.type for c in self.source.columns}
             values = [(exp.column(c, table="d", quoted=True), types.get(c, ir.Type("string"))) for c in self.data]
-            rowhash = hashing.hash_key(values, self.settings.hash).sql(READ)
+            rowhash = nodes.add(hashing.hash_key(values, self.settings.hash))
             select = (
                 f"SELECT {', '.join(q(c) for c in self.data)} FROM (SELECT d.*, ROW_NUMBER() OVER "
                 f"(PARTITION BY {grain} ORDER BY {rowhash}) AS _mc_pick FROM ({select}) AS d) AS p WHERE _mc_pick = 1"
             )
-        steps.append(Step("stage", parse(f"CREATE TEMPORARY TABLE {self.batch} AS {select}"), "batch"))
+        steps.append(Step("stage", nodes.parse(f"CREATE TEMPORARY TABLE {self.batch} AS {select}"), "batch"))
         if self.fact_duplicates() == "error":
             check = f"SELECT {grain} FROM {self.batch} GROUP BY {grain} HAVING COUNT(*) > 1 ORDER BY {grain} LIMIT 11"
             steps.append(Step("check", parse(check), "conflicts", "different rows with the same grain"))
