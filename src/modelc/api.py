@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import threading
 from collections.abc import Iterator
@@ -136,28 +134,12 @@ def compile(model: ir.Model | LoadResult, dialect: str | dialects.Dialect, loads
             raise ValueError("the model did not load; see its diagnostics")
         model = model.model
     d = dialects.get(dialect)
-    with _fewer_collections():
+    from .parser import fewer_collections
+
+    # compiling allocates millions of short-lived, cyclic sqlglot nodes: collecting less often cuts
+    # its CPU time by about a quarter (bench/results.md) without raising peak memory
+    with fewer_collections():
         return _compile(model, d, loads)
-
-
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Compiling allocates millions of short-lived sqlglot nodes (cyclic: they link to their parents):
-    with the default gen-0 threshold (700) the collector runs thousands of times and its older
-    generations walk every node built so far. A larger threshold while compiling cuts its CPU time by
-    about a quarter (bench/results.md) without raising peak memory; the old thresholds come back after."""
-    old = gc.get_threshold()
-    if old[0] >= _GC_THRESHOLD:
-        yield
-        return
-    gc.set_threshold(_GC_THRESHOLD, max(old[1], 20), max(old[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-_GC_THRESHOLD = 50_000
 
 
 def _compile(model: ir.Model, d: dialects.Dialect, loads: bool) -> CompileResult:
@@ -200,7 +182,7 @@ def _loads(model: ir.Model, d: dialects.Dialect) -> list[Statement]:
 
 _plans_cache: dict[int, tuple[ir.Model, list]] = {}
 _plans_lock = threading.Lock()
-_PLANS_CACHE_SIZE = 16
+_PLANS_CACHE_SIZE = 2  # one model for several dialects; plans are large, the language server makes many
 
 
 def _load_plans(model: ir.Model) -> list:

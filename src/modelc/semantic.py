@@ -1586,4 +1586,7 @@ def analyze(modules: Sequence[ast.Module]) -> tuple[ir.Model | None, list[Diagno
 
     Returns the model (None when there is any error) and every diagnostic, sorted.
     """
-    return _Analyzer().run(modules)
+    from .parser import fewer_collections
+
+    with fewer_collections():
+        return _Analyzer().run(modules)
