@@ -276,33 +276,40 @@ def plan_satellite(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     group = ", ".join(q(c) for c in ident)
     check = f"SELECT {group} FROM {q(tag)} GROUP BY {group} HAVING COUNT(*) > 1"
     message = f"satellite {sat.name}: different rows for one key in one batch"
-    # The latest stored rows of each key: for a multi-active satellite, the whole set of its latest load.
-    latest = (
-        f"SELECT t.* FROM {target} AS t WHERE t.{q(LOAD_TS)} = "
-        f"(SELECT MAX(m.{q(LOAD_TS)}) FROM {target} AS m WHERE m.{q(hk)} = t.{q(hk)})"
+    # The latest stored rows of the batch's keys (for a multi-active satellite the whole set of the latest
+    # load), staged once; a key changed when its batch set and its latest set differ either way. Uncorrelated
+    # (EXCEPT, IN) so every engine plans it as joins.
+    latest, new = f"_mc_{sat.name}_latest", f"_mc_{sat.name}_new"
+    image = ", ".join(q(c) for c in [*ident, HASH_DIFF])
+    stage_latest = (
+        f"CREATE TEMPORARY TABLE {q(latest)} AS SELECT {image} FROM (SELECT t.*, RANK() OVER "
+        f"(PARTITION BY t.{q(hk)} ORDER BY t.{q(LOAD_TS)} DESC) AS _mc_r FROM {target} AS t "
+        f"WHERE t.{q(hk)} IN (SELECT {q(hk)} FROM {q(tag)})) AS r WHERE _mc_r = 1"
     )
-    same = " AND ".join(f"l.{q(c)} = b2.{q(c)}" for c in [*ident, HASH_DIFF])
-    changed_keys = (
-        f"SELECT DISTINCT b.{q(hk)} FROM {q(tag)} AS b WHERE "
-        f"(SELECT COUNT(*) FROM {q(tag)} AS b1 WHERE b1.{q(hk)} = b.{q(hk)}) <> "
-        f"(SELECT COUNT(*) FROM ({latest}) AS l1 WHERE l1.{q(hk)} = b.{q(hk)}) "
-        f"OR EXISTS (SELECT 1 FROM {q(tag)} AS b2 WHERE b2.{q(hk)} = b.{q(hk)} "
-        f"AND NOT EXISTS (SELECT 1 FROM ({latest}) AS l WHERE {same}))"
+    changed = (
+        f"SELECT {q(hk)} FROM (SELECT {image} FROM {q(tag)} EXCEPT SELECT {image} FROM {q(latest)}) AS a "
+        f"UNION SELECT {q(hk)} FROM (SELECT {image} FROM {q(latest)} EXCEPT SELECT {image} FROM {q(tag)}) AS d"
     )
-    new = f"FROM {q(tag)} AS b WHERE b.{q(hk)} IN ({changed_keys})"
+    stage_new = f"CREATE TEMPORARY TABLE {q(new)} AS SELECT * FROM {q(tag)} WHERE {q(hk)} IN ({changed})"
     columns = [hk, LOAD_TS, *sub, HASH_DIFF, *payload, RECORD_SOURCE]
     values = ", ".join(
         LOAD_TS_SQL if c == LOAD_TS else lit(sat.record_source) if c == RECORD_SOURCE else f"b.{q(c)}" for c in columns
     )
     rejected = f"SELECT COUNT(*) FROM {qt(source.schema, source.table)} AS s WHERE {no_key}"
-    steps = _steps_around(
-        tag,
-        [Step("stage", h.parse(stage), "batch"), Step("check", parse(check), "one state per key", message)],
-        f"SELECT (SELECT COUNT(*) {new}) AS inserted, ({rejected}) AS rejected",
-        [f"INSERT INTO {target} ({', '.join(q(c) for c in columns)}) SELECT {values} {new}"],
-        h,
-        system_rows(model, sat.name),
-    )
+    steps = [
+        Step("stage", h.parse(stage), "batch"),
+        Step("check", parse(check), "one state per key", message),
+        Step("stage", parse(stage_latest), "latest stored rows"),
+        Step("stage", parse(stage_new), "changed keys' rows"),
+        Step("count", parse(f"SELECT (SELECT COUNT(*) FROM {q(new)}) AS inserted, ({rejected}) AS rejected"), "counts"),
+        *system_rows(model, sat.name),
+        Step(
+            "apply",
+            parse(f"INSERT INTO {target} ({', '.join(q(c) for c in columns)}) SELECT {values} FROM {q(new)} AS b"),
+            "insert",
+        ),
+        *[Step("cleanup", parse(f"DROP TABLE IF EXISTS {q(t)}"), "drop staging") for t in (new, latest, tag)],
+    ]
     return LoadPlan(sat.name, "insert", tuple(steps))
 
 
