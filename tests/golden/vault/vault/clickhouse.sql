@@ -1158,69 +1158,67 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
+CREATE OR REPLACE TABLE vault._mc_customer_details_latest
+ENGINE=Memory AS
+SELECT
+  customer_hub_hk,
+  hash_diff
+FROM (
+  SELECT
+    t.*,
+    RANK() OVER (PARTITION BY t.customer_hub_hk ORDER BY t.load_ts DESC) AS _mc_r
+  FROM vault.customer_details AS t
+  WHERE
+    t.customer_hub_hk IN (
+      SELECT
+        customer_hub_hk
+      FROM vault._mc_customer_details_batch
+    )
+) AS r
+WHERE
+  _mc_r = 1;
+
+CREATE OR REPLACE TABLE vault._mc_customer_details_new
+ENGINE=Memory AS
+SELECT
+  *
+FROM vault._mc_customer_details_batch
+WHERE
+  customer_hub_hk IN (
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM vault._mc_customer_details_batch
+      EXCEPT DISTINCT
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM vault._mc_customer_details_latest
+    ) AS a
+    UNION DISTINCT
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM vault._mc_customer_details_latest
+      EXCEPT DISTINCT
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM vault._mc_customer_details_batch
+    ) AS d
+  );
+
 SELECT
   (
     SELECT
       COUNT(*)
-    FROM vault._mc_customer_details_batch AS b
-    WHERE
-      b.customer_hub_hk IN (
-        SELECT DISTINCT
-          b.customer_hub_hk AS customer_hub_hk
-        FROM vault._mc_customer_details_batch AS b
-        WHERE
-          (
-            SELECT
-              COUNT(*)
-            FROM vault._mc_customer_details_batch AS b1
-            WHERE
-              b1.customer_hub_hk = b.customer_hub_hk
-          ) <> (
-            SELECT
-              COUNT(*)
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_details AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_details AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l1
-            WHERE
-              l1.customer_hub_hk = b.customer_hub_hk
-          )
-          OR EXISTS(
-            SELECT
-              1
-            FROM vault._mc_customer_details_batch AS b2
-            WHERE
-              b2.customer_hub_hk = b.customer_hub_hk
-              AND NOT EXISTS(
-                SELECT
-                  1
-                FROM (
-                  SELECT
-                    t.*
-                  FROM vault.customer_details AS t
-                  WHERE
-                    t.load_ts = (
-                      SELECT
-                        MAX(m.load_ts)
-                      FROM vault.customer_details AS m
-                      WHERE
-                        m.customer_hub_hk = t.customer_hub_hk
-                    )
-                ) AS l
-                WHERE
-                  l.customer_hub_hk = b2.customer_hub_hk AND l.hash_diff = b2.hash_diff
-              )
-          )
-      )
+    FROM vault._mc_customer_details_new
   ) AS inserted,
   (
     SELECT
@@ -1273,65 +1271,11 @@ SELECT
   b.email AS email,
   b.segment AS segment,
   'crm.customers'
-FROM vault._mc_customer_details_batch AS b
-WHERE
-  b.customer_hub_hk IN (
-    SELECT DISTINCT
-      b.customer_hub_hk AS customer_hub_hk
-    FROM vault._mc_customer_details_batch AS b
-    WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM vault._mc_customer_details_batch AS b1
-        WHERE
-          b1.customer_hub_hk = b.customer_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.customer_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.customer_details AS m
-              WHERE
-                m.customer_hub_hk = t.customer_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_hub_hk = b.customer_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM vault._mc_customer_details_batch AS b2
-        WHERE
-          b2.customer_hub_hk = b.customer_hub_hk
-          AND NOT EXISTS(
-            SELECT
-              1
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_details AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_details AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l
-            WHERE
-              l.customer_hub_hk = b2.customer_hub_hk AND l.hash_diff = b2.hash_diff
-          )
-      )
-  );
+FROM vault._mc_customer_details_new AS b;
+
+DROP TABLE IF EXISTS vault._mc_customer_details_new;
+
+DROP TABLE IF EXISTS vault._mc_customer_details_latest;
 
 DROP TABLE IF EXISTS vault._mc_customer_details_batch;
 
@@ -1372,71 +1316,72 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
+CREATE OR REPLACE TABLE crm._mc_customer_phones_latest
+ENGINE=Memory AS
+SELECT
+  customer_hub_hk,
+  phone_type,
+  hash_diff
+FROM (
+  SELECT
+    t.*,
+    RANK() OVER (PARTITION BY t.customer_hub_hk ORDER BY t.load_ts DESC) AS _mc_r
+  FROM vault.customer_phones AS t
+  WHERE
+    t.customer_hub_hk IN (
+      SELECT
+        customer_hub_hk
+      FROM crm._mc_customer_phones_batch
+    )
+) AS r
+WHERE
+  _mc_r = 1;
+
+CREATE OR REPLACE TABLE crm._mc_customer_phones_new
+ENGINE=Memory AS
+SELECT
+  *
+FROM crm._mc_customer_phones_batch
+WHERE
+  customer_hub_hk IN (
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM crm._mc_customer_phones_batch
+      EXCEPT DISTINCT
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM crm._mc_customer_phones_latest
+    ) AS a
+    UNION DISTINCT
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM crm._mc_customer_phones_latest
+      EXCEPT DISTINCT
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM crm._mc_customer_phones_batch
+    ) AS d
+  );
+
 SELECT
   (
     SELECT
       COUNT(*)
-    FROM crm._mc_customer_phones_batch AS b
-    WHERE
-      b.customer_hub_hk IN (
-        SELECT DISTINCT
-          b.customer_hub_hk AS customer_hub_hk
-        FROM crm._mc_customer_phones_batch AS b
-        WHERE
-          (
-            SELECT
-              COUNT(*)
-            FROM crm._mc_customer_phones_batch AS b1
-            WHERE
-              b1.customer_hub_hk = b.customer_hub_hk
-          ) <> (
-            SELECT
-              COUNT(*)
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_phones AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_phones AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l1
-            WHERE
-              l1.customer_hub_hk = b.customer_hub_hk
-          )
-          OR EXISTS(
-            SELECT
-              1
-            FROM crm._mc_customer_phones_batch AS b2
-            WHERE
-              b2.customer_hub_hk = b.customer_hub_hk
-              AND NOT EXISTS(
-                SELECT
-                  1
-                FROM (
-                  SELECT
-                    t.*
-                  FROM vault.customer_phones AS t
-                  WHERE
-                    t.load_ts = (
-                      SELECT
-                        MAX(m.load_ts)
-                      FROM vault.customer_phones AS m
-                      WHERE
-                        m.customer_hub_hk = t.customer_hub_hk
-                    )
-                ) AS l
-                WHERE
-                  l.customer_hub_hk = b2.customer_hub_hk
-                  AND l.phone_type = b2.phone_type
-                  AND l.hash_diff = b2.hash_diff
-              )
-          )
-      )
+    FROM crm._mc_customer_phones_new
   ) AS inserted,
   (
     SELECT
@@ -1485,67 +1430,11 @@ SELECT
   b.hash_diff AS hash_diff,
   b.phone_number AS phone_number,
   'crm.customer_phones'
-FROM crm._mc_customer_phones_batch AS b
-WHERE
-  b.customer_hub_hk IN (
-    SELECT DISTINCT
-      b.customer_hub_hk AS customer_hub_hk
-    FROM crm._mc_customer_phones_batch AS b
-    WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM crm._mc_customer_phones_batch AS b1
-        WHERE
-          b1.customer_hub_hk = b.customer_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.customer_phones AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.customer_phones AS m
-              WHERE
-                m.customer_hub_hk = t.customer_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_hub_hk = b.customer_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM crm._mc_customer_phones_batch AS b2
-        WHERE
-          b2.customer_hub_hk = b.customer_hub_hk
-          AND NOT EXISTS(
-            SELECT
-              1
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_phones AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_phones AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l
-            WHERE
-              l.customer_hub_hk = b2.customer_hub_hk
-              AND l.phone_type = b2.phone_type
-              AND l.hash_diff = b2.hash_diff
-          )
-      )
-  );
+FROM crm._mc_customer_phones_new AS b;
+
+DROP TABLE IF EXISTS crm._mc_customer_phones_new;
+
+DROP TABLE IF EXISTS crm._mc_customer_phones_latest;
 
 DROP TABLE IF EXISTS crm._mc_customer_phones_batch;
 

@@ -1107,69 +1107,65 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
+CREATE TEMPORARY TABLE _mc_customer_details_latest AS
+SELECT
+  customer_hub_hk,
+  hash_diff
+FROM (
+  SELECT
+    t.*,
+    RANK() OVER (PARTITION BY t.customer_hub_hk ORDER BY t.load_ts DESC NULLS LAST) AS _mc_r
+  FROM vault.customer_details AS t
+  WHERE
+    t.customer_hub_hk IN (
+      SELECT
+        customer_hub_hk
+      FROM _mc_customer_details_batch
+    )
+) AS r
+WHERE
+  _mc_r = 1;
+
+CREATE TEMPORARY TABLE _mc_customer_details_new AS
+SELECT
+  *
+FROM _mc_customer_details_batch
+WHERE
+  customer_hub_hk IN (
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM _mc_customer_details_batch
+      EXCEPT
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM _mc_customer_details_latest
+    ) AS a
+    UNION
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM _mc_customer_details_latest
+      EXCEPT
+      SELECT
+        customer_hub_hk,
+        hash_diff
+      FROM _mc_customer_details_batch
+    ) AS d
+  );
+
 SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_details_batch AS b
-    WHERE
-      b.customer_hub_hk IN (
-        SELECT DISTINCT
-          b.customer_hub_hk
-        FROM _mc_customer_details_batch AS b
-        WHERE
-          (
-            SELECT
-              COUNT(*)
-            FROM _mc_customer_details_batch AS b1
-            WHERE
-              b1.customer_hub_hk = b.customer_hub_hk
-          ) <> (
-            SELECT
-              COUNT(*)
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_details AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_details AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l1
-            WHERE
-              l1.customer_hub_hk = b.customer_hub_hk
-          )
-          OR EXISTS(
-            SELECT
-              1
-            FROM _mc_customer_details_batch AS b2
-            WHERE
-              b2.customer_hub_hk = b.customer_hub_hk
-              AND NOT EXISTS(
-                SELECT
-                  1
-                FROM (
-                  SELECT
-                    t.*
-                  FROM vault.customer_details AS t
-                  WHERE
-                    t.load_ts = (
-                      SELECT
-                        MAX(m.load_ts)
-                      FROM vault.customer_details AS m
-                      WHERE
-                        m.customer_hub_hk = t.customer_hub_hk
-                    )
-                ) AS l
-                WHERE
-                  l.customer_hub_hk = b2.customer_hub_hk AND l.hash_diff = b2.hash_diff
-              )
-          )
-      )
+    FROM _mc_customer_details_new
   ) AS inserted,
   (
     SELECT
@@ -1222,65 +1218,11 @@ SELECT
   b.email,
   b.segment,
   'crm.customers'
-FROM _mc_customer_details_batch AS b
-WHERE
-  b.customer_hub_hk IN (
-    SELECT DISTINCT
-      b.customer_hub_hk
-    FROM _mc_customer_details_batch AS b
-    WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_details_batch AS b1
-        WHERE
-          b1.customer_hub_hk = b.customer_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.customer_details AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.customer_details AS m
-              WHERE
-                m.customer_hub_hk = t.customer_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_hub_hk = b.customer_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_details_batch AS b2
-        WHERE
-          b2.customer_hub_hk = b.customer_hub_hk
-          AND NOT EXISTS(
-            SELECT
-              1
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_details AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_details AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l
-            WHERE
-              l.customer_hub_hk = b2.customer_hub_hk AND l.hash_diff = b2.hash_diff
-          )
-      )
-  );
+FROM _mc_customer_details_new AS b;
+
+DROP TABLE IF EXISTS _mc_customer_details_new;
+
+DROP TABLE IF EXISTS _mc_customer_details_latest;
 
 DROP TABLE IF EXISTS _mc_customer_details_batch;
 
@@ -1317,71 +1259,70 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
+CREATE TEMPORARY TABLE _mc_customer_phones_latest AS
+SELECT
+  customer_hub_hk,
+  phone_type,
+  hash_diff
+FROM (
+  SELECT
+    t.*,
+    RANK() OVER (PARTITION BY t.customer_hub_hk ORDER BY t.load_ts DESC NULLS LAST) AS _mc_r
+  FROM vault.customer_phones AS t
+  WHERE
+    t.customer_hub_hk IN (
+      SELECT
+        customer_hub_hk
+      FROM _mc_customer_phones_batch
+    )
+) AS r
+WHERE
+  _mc_r = 1;
+
+CREATE TEMPORARY TABLE _mc_customer_phones_new AS
+SELECT
+  *
+FROM _mc_customer_phones_batch
+WHERE
+  customer_hub_hk IN (
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM _mc_customer_phones_batch
+      EXCEPT
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM _mc_customer_phones_latest
+    ) AS a
+    UNION
+    SELECT
+      customer_hub_hk
+    FROM (
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM _mc_customer_phones_latest
+      EXCEPT
+      SELECT
+        customer_hub_hk,
+        phone_type,
+        hash_diff
+      FROM _mc_customer_phones_batch
+    ) AS d
+  );
+
 SELECT
   (
     SELECT
       COUNT(*)
-    FROM _mc_customer_phones_batch AS b
-    WHERE
-      b.customer_hub_hk IN (
-        SELECT DISTINCT
-          b.customer_hub_hk
-        FROM _mc_customer_phones_batch AS b
-        WHERE
-          (
-            SELECT
-              COUNT(*)
-            FROM _mc_customer_phones_batch AS b1
-            WHERE
-              b1.customer_hub_hk = b.customer_hub_hk
-          ) <> (
-            SELECT
-              COUNT(*)
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_phones AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_phones AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l1
-            WHERE
-              l1.customer_hub_hk = b.customer_hub_hk
-          )
-          OR EXISTS(
-            SELECT
-              1
-            FROM _mc_customer_phones_batch AS b2
-            WHERE
-              b2.customer_hub_hk = b.customer_hub_hk
-              AND NOT EXISTS(
-                SELECT
-                  1
-                FROM (
-                  SELECT
-                    t.*
-                  FROM vault.customer_phones AS t
-                  WHERE
-                    t.load_ts = (
-                      SELECT
-                        MAX(m.load_ts)
-                      FROM vault.customer_phones AS m
-                      WHERE
-                        m.customer_hub_hk = t.customer_hub_hk
-                    )
-                ) AS l
-                WHERE
-                  l.customer_hub_hk = b2.customer_hub_hk
-                  AND l.phone_type = b2.phone_type
-                  AND l.hash_diff = b2.hash_diff
-              )
-          )
-      )
+    FROM _mc_customer_phones_new
   ) AS inserted,
   (
     SELECT
@@ -1430,67 +1371,11 @@ SELECT
   b.hash_diff,
   b.phone_number,
   'crm.customer_phones'
-FROM _mc_customer_phones_batch AS b
-WHERE
-  b.customer_hub_hk IN (
-    SELECT DISTINCT
-      b.customer_hub_hk
-    FROM _mc_customer_phones_batch AS b
-    WHERE
-      (
-        SELECT
-          COUNT(*)
-        FROM _mc_customer_phones_batch AS b1
-        WHERE
-          b1.customer_hub_hk = b.customer_hub_hk
-      ) <> (
-        SELECT
-          COUNT(*)
-        FROM (
-          SELECT
-            t.*
-          FROM vault.customer_phones AS t
-          WHERE
-            t.load_ts = (
-              SELECT
-                MAX(m.load_ts)
-              FROM vault.customer_phones AS m
-              WHERE
-                m.customer_hub_hk = t.customer_hub_hk
-            )
-        ) AS l1
-        WHERE
-          l1.customer_hub_hk = b.customer_hub_hk
-      )
-      OR EXISTS(
-        SELECT
-          1
-        FROM _mc_customer_phones_batch AS b2
-        WHERE
-          b2.customer_hub_hk = b.customer_hub_hk
-          AND NOT EXISTS(
-            SELECT
-              1
-            FROM (
-              SELECT
-                t.*
-              FROM vault.customer_phones AS t
-              WHERE
-                t.load_ts = (
-                  SELECT
-                    MAX(m.load_ts)
-                  FROM vault.customer_phones AS m
-                  WHERE
-                    m.customer_hub_hk = t.customer_hub_hk
-                )
-            ) AS l
-            WHERE
-              l.customer_hub_hk = b2.customer_hub_hk
-              AND l.phone_type = b2.phone_type
-              AND l.hash_diff = b2.hash_diff
-          )
-      )
-  );
+FROM _mc_customer_phones_new AS b;
+
+DROP TABLE IF EXISTS _mc_customer_phones_new;
+
+DROP TABLE IF EXISTS _mc_customer_phones_latest;
 
 DROP TABLE IF EXISTS _mc_customer_phones_batch;
 
