@@ -200,6 +200,23 @@ class DimensionLoad:
             f"WHERE t.{q(self.sk)} NOT IN ({self.unknown_key}, {self.error})) AS x WHERE _mc_rn = 1"
         )
 
+    def _noop(self) -> str:
+        """`WHEN ... THEN 'noop'`: a row that changes nothing, kept out of the chain pipeline.
+
+        The only row of its key in the batch, not a delete, not older than the key's latest stored
+        version, which is open (current, not a tombstone) and holds exactly the row's values (null-safe;
+        a value the stored row does not know yet is not "equal" here). Such a row would be a chain row
+        that joins the latest version's group and leaves it as it is; the key still counts as present
+        (snapshot deletes read the batch table), and `fill` / scd1 `all` read noop rows as chain rows.
+        """
+        conds = ["b._mc_n = 1", "NOT b._mc_del", f"b._mc_ts >= l.{q(CHANGED_AT)}"]
+        if self.versioned:
+            conds.append(f"l.{q(self.ic)}")
+            if self.tomb:
+                conds.append(f"NOT l.{q(IS_DELETED)}")
+        conds += [f"b.{q(c)} IS NOT DISTINCT FROM l.{q(c)}" for c in self.cols]
+        return f"WHEN {' AND '.join(conds)} THEN 'noop' "
+
     def stage_classified(self) -> list[Step]:
         s2 = self.by_scd[2]
         if self.versioned:
@@ -238,8 +255,10 @@ class DimensionLoad:
             )
         sql = (
             f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) "
-            f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {chain}ELSE 'old' END AS _mc_class{extra} "
-            f"FROM {self.n.batch} AS b LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
+            f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {self._noop()}{chain}ELSE 'old' END "
+            f"AS _mc_class{extra} FROM (SELECT bb.*, COUNT(*) OVER (PARTITION BY "
+            f"{', '.join('bb.' + q(k) for k in self.keys)}) AS _mc_n FROM {self.n.batch} AS bb) AS b "
+            f"LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
         )
         steps = [Step("stage", self.hashes.parse(sql), "classify")]
         key_cols = ", ".join(f"k.{q(k)}" for k in self.keys)
@@ -392,7 +411,7 @@ class DimensionLoad:
             cols_sql = ", ".join(q(c) for c in self.cols)
             fill = (
                 f"fill AS (SELECT {part}, {cols_sql} FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY {part} "
-                f"ORDER BY _mc_ts) AS _mc_fr FROM {self.n.classified} AS c WHERE c._mc_class = 'chain' "
+                f"ORDER BY _mc_ts) AS _mc_fr FROM {self.n.classified} AS c WHERE c._mc_class IN ('chain', 'noop') "
                 f"AND NOT c._mc_del) AS x WHERE _mc_fr = 1)"
             )
             ctes.insert(0, fill)
@@ -503,9 +522,12 @@ class DimensionLoad:
                 changed.append((expr, f"t.{q(v)}"))
         joins = ""
         if s1:
+            # noop keys (see `_noop`) have no rows in d3: their scd1 values are their batch row's
+            noop = ", ".join(f"c.{q(c)} AS {q(s1_name(c))}" for c in s1)
             joins += (
-                f"JOIN (SELECT DISTINCT {part_k(keys)}, {', '.join(q(s1_name(c)) for c in s1)} FROM d3) AS k1 "
-                f"ON {on(self.keys, 't', 'k1')} "
+                f"JOIN (SELECT DISTINCT {part_k(keys)}, {', '.join(q(s1_name(c)) for c in s1)} FROM d3 "
+                f"UNION ALL SELECT {', '.join('c.' + k for k in keys)}, {noop} FROM {self.n.classified} AS c "
+                f"WHERE c._mc_class = 'noop') AS k1 ON {on(self.keys, 't', 'k1')} "
             )
         if filled:
             # only keys this batch touches: `fill` has their first incoming values

@@ -221,6 +221,19 @@ SELECT
   CASE
     WHEN l.customer_key IS NULL
     THEN 'chain'
+    WHEN b._mc_n = 1
+    AND NOT b._mc_del
+    AND b._mc_ts >= l.dw_changed_at
+    AND l.is_current
+    AND NOT l.is_deleted
+    AND b.`name` IS NOT DISTINCT FROM l.`name`
+    AND b.email IS NOT DISTINCT FROM l.email
+    AND b.segment IS NOT DISTINCT FROM l.segment
+    AND b.country IS NOT DISTINCT FROM l.country
+    AND b.city IS NOT DISTINCT FROM l.city
+    AND b.birth_date IS NOT DISTINCT FROM l.birth_date
+    AND b.name_upper IS NOT DISTINCT FROM l.name_upper
+    THEN 'noop'
     WHEN b._mc_ts > l.dw_changed_at
     THEN 'chain'
     WHEN b._mc_ts = l.dw_changed_at
@@ -255,7 +268,12 @@ SELECT
   END AS _mc_floor,
   CASE WHEN l.is_deleted THEN 1 ELSE 0 END AS _mc_floor_strict,
   l.valid_from AS _mc_lat_vf
-FROM _mc_customer_batch AS b
+FROM (
+  SELECT
+    bb.*,
+    COUNT(*) OVER (PARTITION BY bb.customer_id) AS _mc_n
+  FROM _mc_customer_batch AS bb
+) AS b
 LEFT JOIN lat AS l
   ON b.customer_id = l.customer_id;
 
@@ -656,6 +674,15 @@ JOIN (
     _mc_s1_email,
     _mc_s1_name_upper
   FROM d3
+  UNION ALL
+  SELECT
+    c.customer_id,
+    c.`name` AS _mc_s1_name,
+    c.email AS _mc_s1_email,
+    c.name_upper AS _mc_s1_name_upper
+  FROM _mc_customer_classified AS c
+  WHERE
+    c._mc_class = 'noop'
 ) AS k1
   ON t.customer_id = k1.customer_id
 LEFT JOIN lat AS l
@@ -1032,6 +1059,13 @@ SELECT
   CASE
     WHEN l.product_key IS NULL
     THEN 'chain'
+    WHEN b._mc_n = 1
+    AND NOT b._mc_del
+    AND b._mc_ts >= l.dw_changed_at
+    AND b.`name` IS NOT DISTINCT FROM l.`name`
+    AND b.category IS NOT DISTINCT FROM l.category
+    AND b.price IS NOT DISTINCT FROM l.price
+    THEN 'noop'
     WHEN b._mc_ts > l.dw_changed_at
     THEN 'chain'
     ELSE 'old'
@@ -1045,7 +1079,12 @@ SELECT
     ELSE 0
   END AS _mc_same,
   CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM _mc_product_batch AS b
+FROM (
+  SELECT
+    bb.*,
+    COUNT(*) OVER (PARTITION BY bb.product_id) AS _mc_n
+  FROM _mc_product_batch AS bb
+) AS b
 LEFT JOIN lat AS l
   ON b.product_id = l.product_id;
 

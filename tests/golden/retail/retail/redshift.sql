@@ -114,6 +114,15 @@ SELECT
   CASE
     WHEN l.customer_key IS NULL
     THEN 'chain'
+    WHEN b._mc_n = 1
+    AND NOT b._mc_del
+    AND b._mc_ts >= l.dw_changed_at
+    AND l.is_current
+    AND b.segment IS NOT DISTINCT FROM l.segment
+    AND b.country IS NOT DISTINCT FROM l.country
+    AND b.full_name IS NOT DISTINCT FROM l.full_name
+    AND b.email IS NOT DISTINCT FROM l.email
+    THEN 'noop'
     WHEN b._mc_ts > l.dw_changed_at
     THEN 'chain'
     WHEN b._mc_ts = l.dw_changed_at
@@ -142,7 +151,12 @@ SELECT
   END AS _mc_floor,
   0 AS _mc_floor_strict,
   l.valid_from AS _mc_lat_vf
-FROM _mc_customer_batch AS b
+FROM (
+  SELECT
+    bb.*,
+    COUNT(*) OVER (PARTITION BY bb.customer_id) AS _mc_n
+  FROM _mc_customer_batch AS bb
+) AS b
 LEFT JOIN lat AS l
   ON b.customer_id = l.customer_id;
 
@@ -471,6 +485,14 @@ JOIN (
     _mc_s1_full_name,
     _mc_s1_email
   FROM d3
+  UNION ALL
+  SELECT
+    c.customer_id,
+    c.full_name AS _mc_s1_full_name,
+    c.email AS _mc_s1_email
+  FROM _mc_customer_classified AS c
+  WHERE
+    c._mc_class = 'noop'
 ) AS k1
   ON t.customer_id = k1.customer_id
 LEFT JOIN lat AS l
@@ -757,6 +779,13 @@ SELECT
   CASE
     WHEN l.product_key IS NULL
     THEN 'chain'
+    WHEN b._mc_n = 1
+    AND NOT b._mc_del
+    AND b._mc_ts >= l.dw_changed_at
+    AND b.product_name IS NOT DISTINCT FROM l.product_name
+    AND b.category IS NOT DISTINCT FROM l.category
+    AND b.list_price IS NOT DISTINCT FROM l.list_price
+    THEN 'noop'
     WHEN b._mc_ts > l.dw_changed_at
     THEN 'chain'
     ELSE 'old'
@@ -770,7 +799,12 @@ SELECT
     ELSE 0
   END AS _mc_same,
   CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM _mc_product_batch AS b
+FROM (
+  SELECT
+    bb.*,
+    COUNT(*) OVER (PARTITION BY bb.product_code) AS _mc_n
+  FROM _mc_product_batch AS bb
+) AS b
 LEFT JOIN lat AS l
   ON b.product_code = l.product_code;
 
