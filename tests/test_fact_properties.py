@@ -9,9 +9,10 @@ agree, a load the reference rejects must fail and leave its table as it was, and
 sources must change no table at all.
 
 `MINIMAL` keeps the minimal cases of the disagreements this test found (fixed in b830269, generator
-and docs/semantics.md) as regression tests. Still open, as strict xfails that flip when fixed: the
-`updated`/`rekeyed` attribution of a re-sent row, and a rerun after `duplicates pick` kept the older
-of two watermarks (a doc conflict, on both sides: the one carve-out of the rerun check, named below).
+and docs/semantics.md) as regression tests. A re-sent row whose unknown reference now resolves is a
+re-key, not an update (test_rekeyed_row_in_upsert_batch_counts_as_rekeyed). Still open, as a strict
+xfail that flips when fixed: a rerun after `duplicates pick` kept the older of two watermarks (a doc
+conflict, on both sides: the one carve-out of the rerun check, named below).
 Profile: MODELC_PROFILE=ci (default, 30 sequences) or MODELC_PROFILE=large (500); MODELC_EXAMPLES=N overrides.
 """
 
@@ -176,7 +177,7 @@ class Star:
             # read: the doc does not order the two rules, so only the plain case is compared.
             if not self.fact.incremental:
                 expected_counts["rejected"] = outcome.rejected
-            # `updated` and `rekeyed` are left to test_rekeyed_row_in_upsert_batch_counts_as_rekeyed.
+            expected_counts["updated"], expected_counts["rekeyed"] = outcome.updated, outcome.rekeyed
             assert {k: counts.get(k) for k in expected_counts} == expected_counts, f"{label}counts"
         return counts
 
@@ -314,12 +315,6 @@ def test_append_counts_skipped_grains() -> None:
         star.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upsert: a batch row equal to its stored row except for an unknown reference that now resolves is "
-    "counted `updated` by the SQL (batch grains skip the rekey step) but `rekeyed` by the reference (and by the "
-    "SQL itself under `load append`); the table is the same. The doc's specific rule ('counted as re-keyed') wins",
-)
 def test_rekeyed_row_in_upsert_batch_counts_as_rekeyed() -> None:
     star = Star(FactCase())
     try:

@@ -149,18 +149,12 @@ class FactLoad:
             ) + f", 'insert' AS _mc_op FROM res AS r LEFT JOIN {self.target} AS t ON {grain_on} "
             f"WHERE t.{q(self.grain[0])} IS NULL"
         )  # fmt: skip
-        selects = [insert]
+        selects = [insert.replace(", 'insert' AS _mc_op", ", 'insert' AS _mc_op, 0 AS _mc_rekeyed", 1)]
         upsert = self.fact.load == "upsert"
-        if upsert:
-            changed = ne_any([(f"r.{q(c)}", f"t.{q(c)}") for c in cols if c not in self.grain])
-            selects.append(
-                "SELECT " + ", ".join(
-                    img.get(c, f"t.{q(LOADED_AT)}" if c == LOADED_AT else lts) for c in out
-                ) + f", 'update' FROM res AS r JOIN {self.target} AS t ON {grain_on} WHERE {changed}"
-            )  # fmt: skip
+        rk_img: dict[str, str] = {}
+        better = tjoins = ""
         if self.fact.references:
             # Stored rows still pointing at an unknown member are resolved again; only those keys change.
-            # (Upsert: a grain in the batch is rewritten from the batch instead.)
             new, tjoins = self._resolve("t", self.target)
             unknown = {k: self._unknown_of(k) for k in self.role_keys}
             unknown_any = " OR ".join(f"t.{q(k)} = {unknown[k]}" for k in self.role_keys)
@@ -171,12 +165,25 @@ class FactLoad:
                 k: f"CASE WHEN t.{q(k)} = {unknown[k]} THEN {e} ELSE t.{q(k)} END"
                 for k, e in zip(self.role_keys, new, strict=True)
             }
+        if upsert:
+            # A batch row is compared with its stored row as re-keyed first (docs/semantics.md): equal to it,
+            # the row is a re-key, not an update; a re-keyed row that also changed counts as both.
+            changed = ne_any([(f"r.{q(c)}", rk_img.get(c, f"t.{q(c)}")) for c in cols if c not in self.grain])
+            rekeyed = f"CASE WHEN {better} THEN 1 ELSE 0 END" if better else "0"
+            selects.append(
+                "SELECT " + ", ".join(
+                    img.get(c, f"t.{q(LOADED_AT)}" if c == LOADED_AT else lts) for c in out
+                ) + f", CASE WHEN {changed} THEN 'update' ELSE 'rekey' END, {rekeyed} "
+                f"FROM res AS r JOIN {self.target} AS t ON {grain_on} {tjoins if better else ''}"
+                f"WHERE {changed}" + (f" OR ({better})" if better else "")
+            )  # fmt: skip
+        if self.fact.references:
             in_batch = f"LEFT JOIN res AS r ON {grain_on} " if upsert else ""
             not_in_batch = f"r.{q(self.grain[0])} IS NULL AND " if upsert else ""
             selects.append(
                 "SELECT " + ", ".join(
                     rk_img.get(c, lts if c == UPDATED_AT else f"t.{q(c)}") for c in out
-                ) + f", 'rekey' FROM {self.target} AS t {tjoins} {in_batch}"
+                ) + f", 'rekey', 1 FROM {self.target} AS t {tjoins} {in_batch}"
                 f"WHERE {not_in_batch}({unknown_any}) AND ({better})"
             )  # fmt: skip
         sql = f"CREATE TEMPORARY TABLE {self.changes} AS WITH {resolved} " + " UNION ALL ".join(selects)
@@ -201,7 +208,7 @@ class FactLoad:
         sql = (
             f"SELECT (SELECT COUNT(*) FROM {self.changes} WHERE _mc_op = 'insert') AS inserted, "
             f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op = 'update') AS updated, "
-            f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op = 'rekey') AS rekeyed, "
+            f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_rekeyed = 1) AS rekeyed, "
             f"(SELECT COUNT(*) FROM {self.src} AS s WHERE {filt} AND ({nulls})) AS rejected, "
             f"(SELECT COUNT(*) FROM {self.changes} WHERE _mc_op <> 'rekey' AND ({unknown_any or 'FALSE'})) "
             f"AS unresolved, "

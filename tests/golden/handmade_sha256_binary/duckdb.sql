@@ -2066,7 +2066,8 @@ SELECT
   r.big_amount AS big_amount,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP) AS dw_loaded_at,
   CAST(NULL AS TIMESTAMP) AS dw_updated_at,
-  'insert' AS _mc_op
+  'insert' AS _mc_op,
+  0 AS _mc_rekeyed
 FROM res AS r
 LEFT JOIN vault_b.sales AS t
   ON t.order_id = r.order_id AND t.line_no = r.line_no
@@ -2096,10 +2097,120 @@ SELECT
   r.big_amount,
   t.dw_loaded_at,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
-  'update'
+  CASE
+    WHEN (
+      r.customer_id IS DISTINCT FROM t.customer_id
+      OR r.ordered_at IS DISTINCT FROM t.ordered_at
+      OR r.product_id IS DISTINCT FROM t.product_id
+      OR r.order_date IS DISTINCT FROM t.order_date
+      OR r.channel IS DISTINCT FROM t.channel
+      OR r.attrs IS DISTINCT FROM t.attrs
+      OR r.signature IS DISTINCT FROM t.signature
+      OR r.pickup IS DISTINCT FROM t.pickup
+      OR r.is_gift IS DISTINCT FROM t.is_gift
+      OR r.quantity IS DISTINCT FROM t.quantity
+      OR r.amount IS DISTINCT FROM t.amount
+      OR r.weight IS DISTINCT FROM t.weight
+      OR r.ratio IS DISTINCT FROM t.ratio
+      OR r.net_amount IS DISTINCT FROM t.net_amount
+      OR r.big_amount IS DISTINCT FROM t.big_amount
+      OR r.customer_key IS DISTINCT FROM CASE
+        WHEN t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+        THEN COALESCE(
+          _mc_r0._mc_sk,
+          CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+          '0000000000000000000000000000000000000000000000000000000000000000'
+        )
+        ELSE t.customer_key
+      END
+      OR r.product_key IS DISTINCT FROM CASE
+        WHEN t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+        THEN COALESCE(
+          _mc_r1.product_key,
+          '0000000000000000000000000000000000000000000000000000000000000000'
+        )
+        ELSE t.product_key
+      END
+      OR r.order_date_key IS DISTINCT FROM CASE
+        WHEN t.order_date_key = 0
+        THEN COALESCE(_mc_r2.date_key, 0)
+        ELSE t.order_date_key
+      END
+    )
+    THEN 'update'
+    ELSE 'rekey'
+  END,
+  CASE
+    WHEN (
+      t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r0._mc_sk,
+        CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    OR (
+      t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r1.product_key,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    OR (
+      t.order_date_key = 0 AND COALESCE(_mc_r2.date_key, 0) <> 0
+    )
+    THEN 1
+    ELSE 0
+  END
 FROM res AS r
 JOIN vault_b.sales AS t
   ON t.order_id = r.order_id AND t.line_no = r.line_no
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      x.order_id,
+      x.line_no,
+      d.customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC) AS _mc_rn
+    FROM vault_b.sales AS x
+    JOIN vault_b.customer AS d
+      ON d.customer_id = x.customer_id AND d.valid_from <= CAST(x.ordered_at AS TIMESTAMP)
+    WHERE
+      NOT d.customer_key IN (
+        '0000000000000000000000000000000000000000000000000000000000000000',
+        'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+      )
+  ) AS y
+  WHERE
+    _mc_rn = 1
+) AS _mc_r0
+  ON _mc_r0.order_id = t.order_id AND _mc_r0.line_no = t.line_no
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      customer_id,
+      valid_from AS _mc_vf,
+      customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from ASC) AS _mc_rn
+    FROM vault_b.customer
+    WHERE
+      NOT customer_key IN (
+        '0000000000000000000000000000000000000000000000000000000000000000',
+        'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+      )
+  ) AS x
+  WHERE
+    _mc_rn = 1
+) AS _mc_f0
+  ON _mc_f0.customer_id = t.customer_id
+LEFT JOIN vault_b.product AS _mc_r1
+  ON _mc_r1.product_id = t.product_id
+LEFT JOIN vault_b.date_dim AS _mc_r2
+  ON _mc_r2."date" = CAST(t.order_date AS DATE)
 WHERE
   (
     r.customer_id IS DISTINCT FROM t.customer_id
@@ -2117,9 +2228,48 @@ WHERE
     OR r.ratio IS DISTINCT FROM t.ratio
     OR r.net_amount IS DISTINCT FROM t.net_amount
     OR r.big_amount IS DISTINCT FROM t.big_amount
-    OR r.customer_key IS DISTINCT FROM t.customer_key
-    OR r.product_key IS DISTINCT FROM t.product_key
-    OR r.order_date_key IS DISTINCT FROM t.order_date_key
+    OR r.customer_key IS DISTINCT FROM CASE
+      WHEN t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      THEN COALESCE(
+        _mc_r0._mc_sk,
+        CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      )
+      ELSE t.customer_key
+    END
+    OR r.product_key IS DISTINCT FROM CASE
+      WHEN t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      THEN COALESCE(
+        _mc_r1.product_key,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      )
+      ELSE t.product_key
+    END
+    OR r.order_date_key IS DISTINCT FROM CASE
+      WHEN t.order_date_key = 0
+      THEN COALESCE(_mc_r2.date_key, 0)
+      ELSE t.order_date_key
+    END
+  )
+  OR (
+    (
+      t.customer_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r0._mc_sk,
+        CASE WHEN CAST(t.ordered_at AS TIMESTAMP) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    OR (
+      t.product_key = '0000000000000000000000000000000000000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r1.product_key,
+        '0000000000000000000000000000000000000000000000000000000000000000'
+      ) <> '0000000000000000000000000000000000000000000000000000000000000000'
+    )
+    OR (
+      t.order_date_key = 0 AND COALESCE(_mc_r2.date_key, 0) <> 0
+    )
   )
 UNION ALL
 SELECT
@@ -2164,7 +2314,8 @@ SELECT
   t.big_amount,
   t.dw_loaded_at,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
-  'rekey'
+  'rekey',
+  1
 FROM vault_b.sales AS t
 LEFT JOIN (
   SELECT
@@ -2262,7 +2413,7 @@ SELECT
       COUNT(*)
     FROM _mc_sales_changes
     WHERE
-      _mc_op = 'rekey'
+      _mc_rekeyed = 1
   ) AS rekeyed,
   (
     SELECT

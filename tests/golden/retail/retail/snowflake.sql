@@ -1729,7 +1729,8 @@ SELECT
   r.loaded_at AS loaded_at,
   CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ) AS dw_loaded_at,
   CAST(NULL AS TIMESTAMPNTZ) AS dw_updated_at,
-  'insert' AS _mc_op
+  'insert' AS _mc_op,
+  0 AS _mc_rekeyed
 FROM res AS r
 LEFT JOIN retail.order_line AS t
   ON t.order_id = r.order_id AND t.line_no = r.line_no
@@ -1751,10 +1752,101 @@ SELECT
   r.loaded_at,
   t.dw_loaded_at,
   CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ),
-  'update'
+  CASE
+    WHEN (
+      r.customer_id IS DISTINCT FROM t.customer_id
+      OR r.ordered_at IS DISTINCT FROM t.ordered_at
+      OR r.product_code IS DISTINCT FROM t.product_code
+      OR r.quantity IS DISTINCT FROM t.quantity
+      OR r.amount IS DISTINCT FROM t.amount
+      OR r.unit_price IS DISTINCT FROM t.unit_price
+      OR r.loaded_at IS DISTINCT FROM t.loaded_at
+      OR r.customer_key IS DISTINCT FROM CASE
+        WHEN t.customer_key = '00000000000000000000000000000000'
+        THEN COALESCE(
+          _mc_r0._mc_sk,
+          CASE WHEN CAST(t.ordered_at AS TIMESTAMPNTZ) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+          '00000000000000000000000000000000'
+        )
+        ELSE t.customer_key
+      END
+      OR r.product_key IS DISTINCT FROM CASE
+        WHEN t.product_key = '00000000000000000000000000000000'
+        THEN COALESCE(_mc_r1.product_key, '00000000000000000000000000000000')
+        ELSE t.product_key
+      END
+      OR r.order_date_key IS DISTINCT FROM CASE
+        WHEN t.order_date_key = 0
+        THEN COALESCE(_mc_r2.date_key, 0)
+        ELSE t.order_date_key
+      END
+    )
+    THEN 'update'
+    ELSE 'rekey'
+  END,
+  CASE
+    WHEN (
+      t.customer_key = '00000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r0._mc_sk,
+        CASE WHEN CAST(t.ordered_at AS TIMESTAMPNTZ) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+        '00000000000000000000000000000000'
+      ) <> '00000000000000000000000000000000'
+    )
+    OR (
+      t.product_key = '00000000000000000000000000000000'
+      AND COALESCE(_mc_r1.product_key, '00000000000000000000000000000000') <> '00000000000000000000000000000000'
+    )
+    OR (
+      t.order_date_key = 0 AND COALESCE(_mc_r2.date_key, 0) <> 0
+    )
+    THEN 1
+    ELSE 0
+  END
 FROM res AS r
 JOIN retail.order_line AS t
   ON t.order_id = r.order_id AND t.line_no = r.line_no
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      x.order_id,
+      x.line_no,
+      d.customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY x.order_id, x.line_no ORDER BY d.valid_from DESC NULLS LAST) AS _mc_rn
+    FROM retail.order_line AS x
+    JOIN retail.customer AS d
+      ON d.customer_id = x.customer_id
+      AND d.valid_from <= CAST(x.ordered_at AS TIMESTAMPNTZ)
+    WHERE
+      NOT d.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  ) AS y
+  WHERE
+    _mc_rn = 1
+) AS _mc_r0
+  ON _mc_r0.order_id = t.order_id AND _mc_r0.line_no = t.line_no
+LEFT JOIN (
+  SELECT
+    *
+  FROM (
+    SELECT
+      customer_id,
+      valid_from AS _mc_vf,
+      customer_key AS _mc_sk,
+      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from ASC) AS _mc_rn
+    FROM retail.customer
+    WHERE
+      NOT customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  ) AS x
+  WHERE
+    _mc_rn = 1
+) AS _mc_f0
+  ON _mc_f0.customer_id = t.customer_id
+LEFT JOIN retail.product AS _mc_r1
+  ON _mc_r1.product_code = t.product_code
+LEFT JOIN retail."DATE" AS _mc_r2
+  ON _mc_r2."DATE" = CAST(t.ordered_at AS DATE)
 WHERE
   (
     r.customer_id IS DISTINCT FROM t.customer_id
@@ -1764,9 +1856,42 @@ WHERE
     OR r.amount IS DISTINCT FROM t.amount
     OR r.unit_price IS DISTINCT FROM t.unit_price
     OR r.loaded_at IS DISTINCT FROM t.loaded_at
-    OR r.customer_key IS DISTINCT FROM t.customer_key
-    OR r.product_key IS DISTINCT FROM t.product_key
-    OR r.order_date_key IS DISTINCT FROM t.order_date_key
+    OR r.customer_key IS DISTINCT FROM CASE
+      WHEN t.customer_key = '00000000000000000000000000000000'
+      THEN COALESCE(
+        _mc_r0._mc_sk,
+        CASE WHEN CAST(t.ordered_at AS TIMESTAMPNTZ) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+        '00000000000000000000000000000000'
+      )
+      ELSE t.customer_key
+    END
+    OR r.product_key IS DISTINCT FROM CASE
+      WHEN t.product_key = '00000000000000000000000000000000'
+      THEN COALESCE(_mc_r1.product_key, '00000000000000000000000000000000')
+      ELSE t.product_key
+    END
+    OR r.order_date_key IS DISTINCT FROM CASE
+      WHEN t.order_date_key = 0
+      THEN COALESCE(_mc_r2.date_key, 0)
+      ELSE t.order_date_key
+    END
+  )
+  OR (
+    (
+      t.customer_key = '00000000000000000000000000000000'
+      AND COALESCE(
+        _mc_r0._mc_sk,
+        CASE WHEN CAST(t.ordered_at AS TIMESTAMPNTZ) < _mc_f0._mc_vf THEN _mc_f0._mc_sk END,
+        '00000000000000000000000000000000'
+      ) <> '00000000000000000000000000000000'
+    )
+    OR (
+      t.product_key = '00000000000000000000000000000000'
+      AND COALESCE(_mc_r1.product_key, '00000000000000000000000000000000') <> '00000000000000000000000000000000'
+    )
+    OR (
+      t.order_date_key = 0 AND COALESCE(_mc_r2.date_key, 0) <> 0
+    )
   )
 UNION ALL
 SELECT
@@ -1800,7 +1925,8 @@ SELECT
   t.loaded_at,
   t.dw_loaded_at,
   CAST(CURRENT_TIMESTAMP() AS TIMESTAMPNTZ),
-  'rekey'
+  'rekey',
+  1
 FROM retail.order_line AS t
 LEFT JOIN (
   SELECT
@@ -1890,7 +2016,7 @@ SELECT
       COUNT(*)
     FROM _mc_order_line_changes
     WHERE
-      _mc_op = 'rekey'
+      _mc_rekeyed = 1
   ) AS rekeyed,
   (
     SELECT
