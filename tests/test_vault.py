@@ -19,6 +19,7 @@ from modelc.api import compile as compile_model
 from modelc.cli import main
 from modelc.loader import load_text
 from modelc.loads import plan_entity
+from modelc.loads.sql import Spliced
 from modelc.loads.strategy import render_plan
 from modelc.runtime import execute_plan, open_database
 
@@ -97,7 +98,7 @@ def test_example_plans_render_everywhere(dialect):
     assert loaded.ok
     for name in ("customer_hub", "product_hub", "order_product", "customer_details", "customer_phones"):
         sql = [r.sql for r in render_plan(plan_entity(loaded.model, name), dialects.get(dialect))]
-        assert sql and not any("_MC_HASH" in s.upper() for s in sql)
+        assert sql and not any(Spliced.PREFIX in s.upper() for s in sql)
 
 
 # ---- generated batches against the reference -------------------------------------------------------------

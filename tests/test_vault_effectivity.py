@@ -21,6 +21,7 @@ from modelc.api import compile as compile_model
 from modelc.cli import main
 from modelc.loader import load_text
 from modelc.loads import plan_entity
+from modelc.loads.sql import Spliced
 from modelc.loads.strategy import render_plan
 from modelc.runtime import execute_plan, open_database
 
@@ -435,5 +436,5 @@ def test_plans_render_everywhere(dialect):
         for name in names:
             rendered = render_plan(plan_entity(model, name), dialects.get(dialect))
             assert [r.step.kind for r in rendered][-1] == "cleanup"
-            assert rendered and not any("_MC_HASH" in r.sql.upper() for r in rendered), (dialect, name)
+            assert rendered and not any(Spliced.PREFIX in r.sql.upper() for r in rendered), (dialect, name)
             assert not any(r.sql.lstrip().upper().startswith(("MERGE", "UPDATE", "DELETE")) for r in rendered)

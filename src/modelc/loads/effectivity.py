@@ -23,8 +23,8 @@ from __future__ import annotations
 from .. import ir
 from ..plan import END_TS, HASH_KEY_SUFFIX, IS_ACTIVE, LOAD_TS, RECORD_SOURCE, START_TS
 from . import LoadPlan, Step
-from .sql import lit, parse, q, qt
-from .vault import LOAD_TS_SQL, _Hashes, _hub_key, _parent_key, _steps_around, system_rows
+from .sql import Spliced, lit, parse, q, qt
+from .vault import LOAD_TS_SQL, _hub_key, _parent_key, _steps_around, system_rows
 
 DRIVING = "_mc_driving_hk"  # the batch's driving-key column
 
@@ -66,7 +66,7 @@ def plan_effectivity(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     tag = f"_mc_{sat.name}_batch"
     current = f"_mc_{sat.name}_current"
     source = _source(sat, model)
-    h = _Hashes()
+    h = Spliced()
     link_key = h.add(_parent_key(sat, model, "s"))
     driving_key = h.add(_hub_key(model, driving.hub, "s", driving.columns))
     known = _some_value(driving.columns)
@@ -136,7 +136,7 @@ def plan_tracking(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     target = qt(s.schema, sat.name)
     tag = f"_mc_{sat.name}_batch"
     source = _source(sat, model)
-    h = _Hashes()
+    h = Spliced()
     zero = _zero_parent(sat, model)
     stage = (
         f"CREATE TEMPORARY TABLE {q(tag)} AS SELECT DISTINCT {h.add(_parent_key(sat, model, 's'))} AS {q(hk)} "

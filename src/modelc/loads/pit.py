@@ -30,8 +30,8 @@ from sqlglot import exp
 from .. import hashing, ir, plan
 from ..plan import HASH_KEY_SUFFIX, IS_ACTIVE, LOAD_TS, LOAD_TS_SUFFIX, SNAPSHOT_DATE
 from . import LoadPlan, Step
-from .sql import lit, parse, q, qt
-from .vault import GHOST_LOAD_TS, LOAD_TS_SQL, _Hashes
+from .sql import Spliced, lit, parse, q, qt
+from .vault import GHOST_LOAD_TS, LOAD_TS_SQL
 
 DIGITS = 5
 MAX_STEPS = 10**DIGITS - 1  # the largest step number the generator gives (0 .. 99,999)
@@ -57,7 +57,7 @@ class _Sql:
         s = model.settings
         self.model = model
         self.tag = tag
-        self.h = _Hashes()
+        self.h = Spliced()
         self.zero = self.h.add(hashing.special_key_expression("zero", s.hash, s.hash_output))
         self.error = self.h.add(hashing.special_key_expression("error", s.hash, s.hash_output))
         self.temps: list[str] = []

@@ -13,7 +13,7 @@ source rows changes nothing (idempotent):
   a changed set is inserted whole under the new load_ts.
 
 The SQL is written in DuckDB's dialect like the other loads; the hash expressions are spliced in as
-sqlglot nodes after parsing (`_MC_HASH_n()` placeholders) rather than round-tripped through DuckDB text,
+sqlglot nodes after parsing (`sql.Spliced` placeholders) rather than round-tripped through DuckDB text,
 which would turn a portable digest node into DuckDB-only function calls.
 """
 
@@ -27,7 +27,7 @@ from .. import hashing, ir, plan
 from ..plan import HASH_DIFF, HASH_KEY_SUFFIX, IS_ACTIVE, LOAD_TS, RECORD_SOURCE
 from . import LOAD_TS as LOAD_TS_PARAM
 from . import LoadPlan, Step
-from .sql import lit, parse, q, qt
+from .sql import Spliced, lit, parse, q, qt
 
 LOAD_TS_SQL = f"CAST(${LOAD_TS_PARAM} AS TIMESTAMP)"
 # System rows (docs/semantics.md, "Ghost records"): the zero and error members of a hub and the ghost row
@@ -66,7 +66,7 @@ def system_rows(model: ir.Model, name: str, kinds: Sequence[str] = ("zero",)) ->
     hk = table.primary_key[0]
     steps = []
     for kind in kinds:
-        h = _Hashes()
+        h = Spliced()
         special = h.add(hashing.special_key_expression(kind, s.hash, s.hash_output))
         values = []
         for c in table.columns:
@@ -97,25 +97,6 @@ def _template_type(t: ir.Type) -> str:
     return get("duckdb").type_sql(t)
 
 
-class _Hashes:
-    """Hash expressions kept aside while a template is written; `splice` puts them into the parsed SQL."""
-
-    def __init__(self) -> None:
-        self.nodes: list[exp.Expression] = []
-
-    def add(self, node: exp.Expression) -> str:
-        self.nodes.append(node)
-        return f"_MC_HASH_{len(self.nodes) - 1}()"
-
-    def parse(self, sql: str) -> exp.Expression:
-        def splice(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Anonymous) and node.name.upper().startswith("_MC_HASH_"):
-                return self.nodes[int(node.name.rsplit("_", 1)[1])].copy()
-            return node
-
-        return parse(sql).transform(splice)
-
-
 def _cols(alias: str, names: Sequence[str], types: Sequence[ir.Type]) -> list[tuple[exp.Expression, ir.Type]]:
     return [(exp.column(n, table=alias, quoted=True), t) for n, t in zip(names, types, strict=True)]
 
@@ -142,7 +123,7 @@ def _hub_key(model: ir.Model, hub_name: str, alias: str, cols: Sequence[str]) ->
 
 
 def _steps_around(
-    tag: str, stages: list[Step], count: str, apply: list[str], hashes: _Hashes, system: list[Step]
+    tag: str, stages: list[Step], count: str, apply: list[str], hashes: Spliced, system: list[Step]
 ) -> list[Step]:
     return [
         *stages,
@@ -159,7 +140,7 @@ def plan_hub(hub: ir.Hub, model: ir.Model) -> LoadPlan:
     target = qt(s.schema, hub.name)
     tag = f"_mc_{hub.name}_batch"
     keys = [c.name for c in hub.key]
-    h = _Hashes()
+    h = Spliced()
     parts = []
     for i, m in enumerate(hub.sources):
         source = model.get(m.source)
@@ -198,7 +179,7 @@ def plan_link(link: ir.Link, model: ir.Model) -> LoadPlan:
     tag = f"_mc_{link.name}_batch"
     source = model.get(link.source)
     assert isinstance(source, ir.Source)
-    h = _Hashes()
+    h = Spliced()
     child = [c.name for c in link.child]
     payload = [c.name for c in link.payload]
     roles = [(hl.role + HASH_KEY_SUFFIX, h.add(_hub_key(model, hl.hub, "s", hl.columns))) for hl in link.hubs]
@@ -259,7 +240,7 @@ def plan_satellite(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     tag = f"_mc_{sat.name}_batch"
     source = model.get(sat.source)
     assert isinstance(source, ir.Source)
-    h = _Hashes()
+    h = Spliced()
     sub = [c.name for c in sat.multi_active]
     payload = [c.name for c in sat.payload]
     diff = hashing.hashdiff(_cols("s", payload, [c.type for c in sat.payload]), s.hash, s.hash_output)
@@ -339,7 +320,7 @@ def _plan_ordered_satellite(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     source = model.get(sat.source)
     assert isinstance(source, ir.Source)
     tag, hist, cls, new = (f"_mc_{sat.name}_{x}" for x in ("batch", "hist", "cls", "new"))
-    h = _Hashes()
+    h = Spliced()
     payload = [c.name for c in sat.payload]
     diff = hashing.hashdiff(_cols("s", payload, [c.type for c in sat.payload]), s.hash, s.hash_output)
     select = ", ".join(
