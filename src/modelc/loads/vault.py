@@ -7,10 +7,12 @@ source rows changes nothing (idempotent):
   already stored is never touched); within one batch the smallest record source wins, then the
   source's position in `from`, then the key as delivered. All-NULL keys (the zero key) are not loaded.
 - link: one row per link hash key (hub keys in declared order, then the dependent child keys).
-- satellite: a row per parent key whose hashdiff differs from the latest stored one. A batch holds one
-  state per key (the source has no change column to order several): different rows for one key fail
-  the load. Multi-active: the set of (sub-sequence key, hashdiff) rows of a key is the unit of change;
-  a changed set is inserted whole under the new load_ts.
+- satellite: a row per parent key whose hashdiff differs from the latest stored one. Without
+  `changed_by` a batch holds one state per key: different rows for one key fail the load; with it,
+  several states are applied in change order (`_plan_ordered_satellite`). Multi-active: the set of
+  (sub-sequence key, hashdiff) rows of a key is the unit of change; a changed set is inserted whole.
+- system rows (zero/error hub members, satellite ghosts), effectivity and record-tracking satellites
+  (loads/effectivity.py), PIT and bridge tables (loads/pit.py): docs/semantics.md, "Data vault".
 
 The SQL is written in DuckDB's dialect like the other loads; the hash expressions are spliced in as
 sqlglot nodes after parsing (`sql.Spliced` placeholders) rather than round-tripped through DuckDB text,
