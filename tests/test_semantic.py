@@ -339,6 +339,16 @@ def test_one_day_calendar_is_valid():
     assert diagnose("dimension cal calendar 2024-02-29 .. 2024-02-29\n") == []
 
 
+def test_ghost_records_setting():
+    on = load_text("model m\n\nsource s.t {\n  a int\n}\n", "m.dm")
+    off = load_text("model m { ghost_records false }\n\nsource s.t {\n  a int\n}\n", "m.dm")
+    assert on.model.settings.ghost_records is True and off.model.settings.ghost_records is False
+    bad = load_text("model m { ghost_records off }\n\nsource s.t {\n  a int\n}\n", "m.dm")
+    assert [(d.code, d.message) for d in bad.diagnostics if d.is_error] == [
+        ("E310", "`ghost_records` takes `true` or `false`")
+    ]
+
+
 def test_unused_source_and_bad_settings():
     text = "model m { schema dw  hash sha512  hash_outpt hex  schema other }\n\nsource s.t {\n  a int\n}\n"
     result = load_text(text, "m.dm")
