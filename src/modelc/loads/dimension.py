@@ -3,11 +3,16 @@
 1. `batch`: the source rows with their change timestamp and delete flag, identical
    rows collapsed, NULL keys left out (counted), conflicts checked or picked.
 2. `classified`: each batch row is *chain*, *old* (already known) or *late* against
-   the key's latest stored version and, for old rows, the stored history.
+   the key's latest stored version and, for old rows, the stored history. Two kinds
+   of chain row are split off because most rows of a batch are one of them: *noop*
+   (changes nothing) and *simple* (the key's only row, newer than an open latest
+   version, or a new key). A full-snapshot load also classifies the open keys the
+   batch lacks (*absent*) in the same join.
 3. `changes`: the final image of every row that must be inserted or updated. Chain
    rows of a key follow its latest version (the *anchor*) in time order; window
    functions turn that ordered chain into version groups, scd0/1/3 values and
-   validity ranges, so several versions of one key are applied in one load.
+   validity ranges, so several versions of one key are applied in one load. Simple
+   rows get the same images by plain projection, without the windows.
 4. apply: one MERGE on the surrogate key (every changed row is a full image, so the
    MERGE needs no conditions), or UPDATE ... FROM + INSERT where MERGE is missing.
 
@@ -217,6 +222,58 @@ class DimensionLoad:
         conds += [f"b.{q(c)} IS NOT DISTINCT FROM l.{q(c)}" for c in self.cols]
         return f"WHEN {' AND '.join(conds)} THEN 'noop' "
 
+    def _fast_path(self) -> bool:
+        """Whether `simple` rows skip the chain pipeline: a versioned dimension without scd3 columns and
+        without updates to older versions (their images need the pipeline's windows)."""
+        return self.versioned and not self.by_scd[3] and not self._updates_older()
+
+    def _simple(self) -> tuple[str, str]:
+        """`WHEN ... THEN 'simple'` for a new key, and for a known one (see `_simple_images`).
+
+        The only row of its key in the batch, not a delete, and either the key is new or its latest version
+        is open and older than the row (in data and in validity): a chain of one row after one anchor, whose
+        images need no window function. Most rows of a batch are such rows or noop rows.
+        """
+        if not self._fast_path():
+            return "", ""
+        one = "b._mc_n = 1 AND NOT b._mc_del"
+        open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+        return (
+            f"WHEN l.{q(self.sk)} IS NULL AND {one} THEN 'simple' ",
+            f"WHEN {one} AND {open_latest} AND b._mc_ts > l.{q(CHANGED_AT)} AND b._mc_ts > l.{q(self.vf)} "
+            "THEN 'simple' ",
+        )
+
+    def _simple_images(self, open_end: str) -> list[str]:
+        """Images of `simple` rows, as the chain pipeline would make them for an anchor and one newer row:
+        a changed scd2 value closes the anchor at the row's time and opens a version there (scd0 values kept
+        from the anchor); otherwise changed scd1 values update the anchor in place (its as-of time advances).
+        """
+        lts, sk = self.load_ts, q(self.sk)
+        keys = [q(k) for k in self.keys]
+        scd2 = ne_any([(f"c.{q(c)}", f"l.{q(c)}") for c in self.by_scd[2]])
+        scd1 = ne_any([(f"c.{q(c)}", f"l.{q(c)}") for c in self.by_scd[1]])
+        new_vals = [
+            f"CASE WHEN l.{sk} IS NULL THEN c.{q(c.name)} ELSE l.{q(c.name)} END" if c.scd == 0 else f"c.{q(c.name)}"
+            for c in self.tracked
+        ]
+        in_place = [f"l.{q(c.name)}" if c.scd == 0 else f"c.{q(c.name)}" for c in self.tracked]
+        tomb_new, tomb_l = (", FALSE", f", l.{q(IS_DELETED)}") if self.tomb else ("", "")
+        src = (
+            f"FROM {self.n.classified} AS c LEFT JOIN lat AS l ON l.{sk} = c._mc_lat_sk "
+            "WHERE c._mc_class = 'simple' AND "
+        )
+        ks = ", ".join(f"c.{k}" for k in keys)
+        stored = ", ".join(f"l.{q(c)}" for c in self.cols)
+        return [
+            f"SELECT {self._surrogate('c', '_mc_ts')}, {ks}, {', '.join(new_vals)}, c._mc_ts, {open_end}, TRUE"
+            f"{tomb_new}, c._mc_ts, {lts}, CAST(NULL AS TIMESTAMP), 'insert', 0 {src}(l.{sk} IS NULL OR {scd2})",
+            f"SELECT l.{sk}, {ks}, {stored}, l.{q(self.vf)}, c._mc_ts, FALSE{tomb_l}, l.{q(CHANGED_AT)}, "
+            f"l.{q(LOADED_AT)}, {lts}, 'update', 1 {src}l.{sk} IS NOT NULL AND {scd2}",
+            f"SELECT l.{sk}, {ks}, {', '.join(in_place)}, l.{q(self.vf)}, l.{q(self.vt)}, l.{q(self.ic)}{tomb_l}, "
+            f"c._mc_ts, l.{q(LOADED_AT)}, {lts}, 'update', 0 {src}l.{sk} IS NOT NULL AND NOT {scd2} AND {scd1}",
+        ]
+
     def stage_classified(self) -> list[Step]:
         s2 = self.by_scd[2]
         if self.versioned:
@@ -240,10 +297,13 @@ class DimensionLoad:
             # (a row at a tombstone's very start would collide with it, so that bound is strict).
             tomb_floor = f"WHEN l.{q(IS_DELETED)} THEN l.{q(self.vf)} " if self.tomb else ""
             tomb_strict = f"CASE WHEN l.{q(IS_DELETED)} THEN 1 ELSE 0 END" if self.tomb else "0"
+            # An older row equal to the open latest version (scd0 aside) changes nothing: known, not late.
+            same = self.eq_known([c for c in self.cols if c not in self.by_scd[0]], "b", "l")
             extra = (
                 f", CASE WHEN l.{q(self.sk)} IS NULL THEN NULL WHEN NOT l.{q(self.ic)} THEN l.{q(self.vt)} "
                 f"{tomb_floor}ELSE NULL END AS _mc_floor, {tomb_strict} AS _mc_floor_strict, "
-                f"l.{q(self.vf)} AS _mc_lat_vf"
+                f"l.{q(self.vf)} AS _mc_lat_vf, CASE WHEN l.{q(self.sk)} IS NOT NULL AND {open_latest} AND {same} "
+                "THEN 1 ELSE 0 END AS _mc_same"
             )
         else:
             chain = f"WHEN b._mc_ts > l.{q(CHANGED_AT)} THEN 'chain' "
@@ -253,12 +313,29 @@ class DimensionLoad:
                 f", CASE WHEN l.{q(self.sk)} IS NOT NULL AND {same} THEN 1 ELSE 0 END AS _mc_same, "
                 f"CASE WHEN b._mc_ts = l.{q(CHANGED_AT)} THEN 1 ELSE 0 END AS _mc_at_asof"
             )
+        counted = (
+            f"(SELECT bb.*, COUNT(*) OVER (PARTITION BY {', '.join('bb.' + q(k) for k in self.keys)}) AS _mc_n "
+            f"FROM {self.n.batch} AS bb) AS b"
+        )
+        if self._snapshot_deleting():
+            # Keys of open latest versions that the batch lacks come out of the same join as `absent` rows
+            # (the snapshot deletes), instead of a second join of every stored key against the batch.
+            batch_cols = [*self.keys, *self.cols, "_mc_ts", "_mc_del", "_mc_n"]
+            select = ", ".join(
+                f"COALESCE(b.{q(c)}, l.{q(c)}) AS {q(c)}" if c in self.keys else f"b.{q(c)}" for c in batch_cols
+            )
+            open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+            absent = f"WHEN b.{q(self.keys[0])} IS NULL THEN 'absent' "
+            join = f"FULL JOIN lat AS l ON {on(self.keys, 'b', 'l')} WHERE b.{q(self.keys[0])} IS NOT NULL "
+            join += f"OR ({open_latest})"
+        else:
+            select, absent, join = "b.*", "", f"LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
+        simple_new, simple = self._simple()
         sql = (
             f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) "
-            f"SELECT b.*, CASE WHEN l.{q(self.sk)} IS NULL THEN 'chain' {self._noop()}{chain}ELSE 'old' END "
-            f"AS _mc_class{extra} FROM (SELECT bb.*, COUNT(*) OVER (PARTITION BY "
-            f"{', '.join('bb.' + q(k) for k in self.keys)}) AS _mc_n FROM {self.n.batch} AS bb) AS b "
-            f"LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
+            f"SELECT {select}, CASE {absent}{simple_new}WHEN l.{q(self.sk)} IS NULL THEN 'chain' "
+            f"{self._noop()}{simple}{chain}ELSE 'old' END AS _mc_class, l.{q(self.sk)} AS _mc_lat_sk{extra} "
+            f"FROM {counted} {join}"
         )
         steps = [Step("stage", self.hashes.parse(sql), "classify")]
         key_cols = ", ".join(f"k.{q(k)}" for k in self.keys)
@@ -267,12 +344,15 @@ class DimensionLoad:
             old = (
                 f"CREATE TEMPORARY TABLE {self.n.old} AS SELECT {key_cols}, k._mc_ts, k._mc_del, "
                 f"COUNT(v.{q(self.sk)}) AS _mc_open, MAX(CASE WHEN v.{q(self.sk)} IS NOT NULL AND "
-                f"{self.eq_known(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree "
+                f"{self.eq_known(s2, 'k', 'v')} THEN 1 ELSE 0 END) AS _mc_agree, MAX(k._mc_same) AS _mc_same "
                 f"FROM {self.n.classified} AS k LEFT JOIN {self.n.target} AS v ON {on(self.keys, 'v', 'k')} "
                 f"AND v.{q(self.vf)} <= k._mc_ts AND (v.{q(self.vt)} IS NULL OR k._mc_ts < v.{q(self.vt)})"
                 f"{not_deleted} WHERE k._mc_class = 'old' GROUP BY {key_cols}, k._mc_ts, k._mc_del"
             )
-            late = f"SELECT * FROM {self.n.old} WHERE (NOT _mc_del AND _mc_agree = 0) OR (_mc_del AND _mc_open > 0)"
+            late = (
+                f"SELECT * FROM {self.n.old} WHERE (NOT _mc_del AND _mc_agree = 0 AND _mc_same = 0) "
+                "OR (_mc_del AND _mc_open > 0)"
+            )
         else:
             # An older, different row is superseded when the batch reaches the stored state (a newer
             # row, or the stored one again): the rerun of a chain. Otherwise it is late.
@@ -332,7 +412,8 @@ class DimensionLoad:
             f"1 AS _mc_anchor, {state} AS _mc_state, l.{q(self.sk)} AS _mc_sk, {anchor_meta.split(', ')[0]} AS _mc_vf, "
             f"{anchor_meta.split(', ')[1]} AS _mc_vt, l.{q(LOADED_AT)} AS _mc_la, l.{q(CHANGED_AT)} AS _mc_ch, "
             "0 AS _mc_clamped "
-            f"FROM lat AS l JOIN (SELECT DISTINCT {part} FROM {self.n.classified} WHERE _mc_class = 'chain') AS ck "
+            f"FROM lat AS l JOIN (SELECT DISTINCT {part} FROM {self.n.classified} "
+            "WHERE _mc_class = 'chain') AS ck "
             f"ON {on(self.keys, 'l', 'ck')} {fill_join}"
             f"UNION ALL SELECT {csel}, c._mc_ts, {row_eff}, c._mc_del, 0, "
             f"CASE WHEN c._mc_del THEN {del_state} ELSE 'open' END, NULL, NULL, NULL, NULL, NULL, {clamped} "
@@ -432,6 +513,22 @@ class DimensionLoad:
                 out.append(f"{dv}.{q('_mc_p3_' + c.name)} AS {q(self.prev[c.name])}")
         return out
 
+    def _touched_latest(self) -> str:
+        """CTE `lat`: the latest stored versions this load builds on (of keys with chain rows, and of keys a
+        snapshot deletes), found by the surrogate keys classification saw, not by a second window over the
+        whole table; and `all_lat` (every key's) where older versions are updated too."""
+        touched = (
+            f"lat AS (SELECT t.* FROM {self.n.target} AS t JOIN (SELECT DISTINCT _mc_lat_sk FROM "
+            f"{self.n.classified} WHERE _mc_class IN ('chain', 'simple', 'absent') AND _mc_lat_sk IS NOT NULL) AS a "
+            f"ON t.{q(self.sk)} = a._mc_lat_sk)"
+        )
+        return f"{touched}, all_lat AS ({self._latest()})" if self._updates_older() else touched
+
+    def _updates_older(self) -> bool:
+        """Versions before the latest change in place too (`_older_versions`)."""
+        scd1_all = self.dim.history.scd1_scope == "all" and bool(self.by_scd[1])
+        return self.versioned and (scd1_all or bool(self.added))
+
     def stage_changes(self) -> list[Step]:
         keys = [q(k) for k in self.keys]
         part = ", ".join(keys)
@@ -450,8 +547,8 @@ class DimensionLoad:
         )
         parts = self._versioned_images() if self.versioned else self._plain_images()
         sql = (
-            f"CREATE TEMPORARY TABLE {self.n.changes} AS WITH lat AS ({self._latest()}), "
-            f"{self._chain_ctes()}, {g}, {img} {parts}"
+            f"CREATE TEMPORARY TABLE {self.n.changes} AS WITH {self._touched_latest()}, {self._chain_ctes()}, "
+            f"{g}, {img} {parts}"
         )
         return [Step("stage", self.hashes.parse(sql), "changes")]
 
@@ -493,11 +590,11 @@ class DimensionLoad:
             f"THEN 1 ELSE 0 END FROM img AS i JOIN {self.n.target} AS t ON t.{q(self.sk)} = i._mc_old_sk "
             f"WHERE i._mc_is_anchor = 1 AND {changed}"
         )
-        selects = [new, anchor]
+        selects = [new, anchor, *(self._simple_images(open_end) if self._fast_path() else ())]
         older = self._older_versions(keys)
         if older:
             selects.append(older)
-        if (self.invalidate or self.tomb) and not self.cdc:
+        if self._snapshot_deleting():
             selects += self._snapshot_deletes(values)
         return " UNION ALL ".join(selects)
 
@@ -536,20 +633,23 @@ class DimensionLoad:
         return (
             f"SELECT t.{q(self.sk)}, {', '.join('t.' + k for k in keys)}, {', '.join(exprs)}, t.{q(self.vf)}, "
             f"t.{q(self.vt)}, t.{q(self.ic)}{tail}, t.{q(CHANGED_AT)}, t.{q(LOADED_AT)}, {lts}, 'update', 0 "
-            f"FROM {self.n.target} AS t {joins}LEFT JOIN lat AS l ON l.{q(self.sk)} = t.{q(self.sk)} "
+            f"FROM {self.n.target} AS t {joins}LEFT JOIN all_lat AS l ON l.{q(self.sk)} = t.{q(self.sk)} "
             f"WHERE l.{q(self.sk)} IS NULL AND t.{q(self.sk)} NOT IN ({self.unknown_key}, {self.error}) "
             f"AND {ne_any(changed)}"
         )
+
+    def _snapshot_deleting(self) -> bool:
+        """A key missing from a batch is deleted: `deletes invalidate|tombstone` without a CDC condition."""
+        return self.versioned and (self.invalidate or self.tomb) and not self.cdc
 
     def _snapshot_deletes(self, values: list[str]) -> list[str]:
         lts = self.load_ts
         keys = [q(k) for k in self.keys]
         close_at = f"GREATEST({lts}, l.{q(self.vf)})"
-        open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+        # open latest versions of keys the batch lacks (classified `absent`); an empty batch deletes nothing
         absent = (
-            f"FROM lat AS l LEFT JOIN (SELECT DISTINCT {', '.join(keys)} FROM {self.n.batch}) AS b "
-            f"ON {on(self.keys, 'l', 'b')} WHERE b.{keys[0]} IS NULL AND {open_latest} "
-            f"AND EXISTS (SELECT 1 FROM {self.n.batch})"
+            f"FROM lat AS l JOIN {self.n.classified} AS a ON {on(self.keys, 'l', 'a')} "
+            f"AND a._mc_class = 'absent' WHERE EXISTS (SELECT 1 FROM {self.n.batch})"
         )
         vals = ", ".join(f"l.{v}" for v in values)
         tomb_false = ", FALSE" if self.tomb else ""
@@ -630,7 +730,7 @@ class DimensionLoad:
             f"(SELECT COUNT(*) FROM {self.n.source} AS s {filt} AND ({nulls})) AS rejected, "
             f"(SELECT COUNT(*) FROM ({self._late_sql}) AS x) AS late, "
             f"(SELECT COUNT(*) FROM {self.n.source} AS s {filt} AND {valid}) "
-            f"- (SELECT COUNT(*) FROM (SELECT DISTINCT * FROM {self.n.batch}) AS b) AS duplicates"
+            f"- (SELECT COUNT(*) FROM {self.n.batch}) AS duplicates"
         )
         return Step("count", self.hashes.parse(sql), "counts")
 

@@ -217,8 +217,20 @@ WITH lat AS (
     _mc_rn = 1
 )
 SELECT
-  b.*,
+  COALESCE(b.customer_id, l.customer_id) AS customer_id,
+  b.`name`,
+  b.email,
+  b.segment,
+  b.country,
+  b.city,
+  b.birth_date,
+  b.name_upper,
+  b._mc_ts,
+  b._mc_del,
+  b._mc_n,
   CASE
+    WHEN b.customer_id IS NULL
+    THEN 'absent'
     WHEN l.customer_key IS NULL
     THEN 'chain'
     WHEN b._mc_n = 1
@@ -257,6 +269,7 @@ SELECT
     THEN 'chain'
     ELSE 'old'
   END AS _mc_class,
+  l.customer_key AS _mc_lat_sk,
   CASE
     WHEN l.customer_key IS NULL
     THEN NULL
@@ -267,15 +280,32 @@ SELECT
     ELSE NULL
   END AS _mc_floor,
   CASE WHEN l.is_deleted THEN 1 ELSE 0 END AS _mc_floor_strict,
-  l.valid_from AS _mc_lat_vf
+  l.valid_from AS _mc_lat_vf,
+  CASE
+    WHEN NOT l.customer_key IS NULL
+    AND l.is_current
+    AND NOT l.is_deleted
+    AND b.`name` IS NOT DISTINCT FROM l.`name`
+    AND b.email IS NOT DISTINCT FROM l.email
+    AND b.segment IS NOT DISTINCT FROM l.segment
+    AND b.country IS NOT DISTINCT FROM l.country
+    AND b.city IS NOT DISTINCT FROM l.city
+    AND b.name_upper IS NOT DISTINCT FROM l.name_upper
+    THEN 1
+    ELSE 0
+  END AS _mc_same
 FROM (
   SELECT
     bb.*,
     COUNT(*) OVER (PARTITION BY bb.customer_id) AS _mc_n
   FROM _mc_customer_batch AS bb
 ) AS b
-LEFT JOIN lat AS l
-  ON b.customer_id = l.customer_id;
+FULL JOIN lat AS l
+  ON b.customer_id = l.customer_id
+WHERE
+  NOT b.customer_id IS NULL OR (
+    l.is_current AND NOT l.is_deleted
+  );
 
 CREATE TEMPORARY TABLE _mc_customer_old AS
 SELECT
@@ -291,7 +321,8 @@ SELECT
       THEN 1
       ELSE 0
     END
-  ) AS _mc_agree
+  ) AS _mc_agree,
+  MAX(k._mc_same) AS _mc_same
 FROM _mc_customer_classified AS k
 LEFT JOIN dw.customer AS v
   ON v.customer_id = k.customer_id
@@ -309,6 +340,18 @@ GROUP BY
 
 CREATE TEMPORARY TABLE _mc_customer_changes AS
 WITH lat AS (
+  SELECT
+    t.*
+  FROM dw.customer AS t
+  JOIN (
+    SELECT DISTINCT
+      _mc_lat_sk
+    FROM _mc_customer_classified
+    WHERE
+      _mc_class IN ('chain', 'simple', 'absent') AND NOT _mc_lat_sk IS NULL
+  ) AS a
+    ON t.customer_key = a._mc_lat_sk
+), all_lat AS (
   SELECT
     *
   FROM (
@@ -685,7 +728,7 @@ JOIN (
     c._mc_class = 'noop'
 ) AS k1
   ON t.customer_id = k1.customer_id
-LEFT JOIN lat AS l
+LEFT JOIN all_lat AS l
   ON l.customer_key = t.customer_key
 WHERE
   l.customer_key IS NULL
@@ -717,17 +760,10 @@ SELECT
   'update',
   1
 FROM lat AS l
-LEFT JOIN (
-  SELECT DISTINCT
-    customer_id
-  FROM _mc_customer_batch
-) AS b
-  ON l.customer_id = b.customer_id
+JOIN _mc_customer_classified AS a
+  ON l.customer_id = a.customer_id AND a._mc_class = 'absent'
 WHERE
-  b.customer_id IS NULL
-  AND l.is_current
-  AND NOT l.is_deleted
-  AND EXISTS(
+  EXISTS(
     SELECT
       1
     FROM _mc_customer_batch
@@ -765,17 +801,10 @@ SELECT
   'insert',
   0
 FROM lat AS l
-LEFT JOIN (
-  SELECT DISTINCT
-    customer_id
-  FROM _mc_customer_batch
-) AS b
-  ON l.customer_id = b.customer_id
+JOIN _mc_customer_classified AS a
+  ON l.customer_id = a.customer_id AND a._mc_class = 'absent'
 WHERE
-  b.customer_id IS NULL
-  AND l.is_current
-  AND NOT l.is_deleted
-  AND EXISTS(
+  EXISTS(
     SELECT
       1
     FROM _mc_customer_batch
@@ -823,8 +852,9 @@ SELECT
       FROM _mc_customer_old
       WHERE
         (
-          NOT _mc_del AND _mc_agree = 0
-        ) OR (
+          NOT _mc_del AND _mc_agree = 0 AND _mc_same = 0
+        )
+        OR (
           _mc_del AND _mc_open > 0
         )
     ) AS x
@@ -840,11 +870,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM (
-      SELECT DISTINCT
-        *
-      FROM _mc_customer_batch
-    ) AS b
+    FROM _mc_customer_batch
   ) AS duplicates;
 
 INSERT INTO dw.customer (
@@ -1070,6 +1096,7 @@ SELECT
     THEN 'chain'
     ELSE 'old'
   END AS _mc_class,
+  l.product_key AS _mc_lat_sk,
   CASE
     WHEN NOT l.product_key IS NULL
     AND b.`name` IS NOT DISTINCT FROM l.`name`
@@ -1116,17 +1143,16 @@ WHERE
 CREATE TEMPORARY TABLE _mc_product_changes AS
 WITH lat AS (
   SELECT
-    *
-  FROM (
-    SELECT
-      t.*,
-      ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY t.dw_changed_at DESC) AS _mc_rn
-    FROM dw.product AS t
+    t.*
+  FROM dw.product AS t
+  JOIN (
+    SELECT DISTINCT
+      _mc_lat_sk
+    FROM _mc_product_classified
     WHERE
-      NOT t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
-  ) AS x
-  WHERE
-    _mc_rn = 1
+      _mc_class IN ('chain', 'simple', 'absent') AND NOT _mc_lat_sk IS NULL
+  ) AS a
+    ON t.product_key = a._mc_lat_sk
 ), u AS (
   SELECT
     l.product_id,
@@ -1397,11 +1423,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM (
-      SELECT DISTINCT
-        *
-      FROM _mc_product_batch
-    ) AS b
+    FROM _mc_product_batch
   ) AS duplicates;
 
 INSERT INTO dw.product (

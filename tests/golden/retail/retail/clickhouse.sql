@@ -123,8 +123,17 @@ WITH lat AS (
     _mc_rn = 1
 )
 SELECT
-  b.*,
+  COALESCE(b.customer_id, l.customer_id) AS customer_id,
+  b.segment AS segment,
+  b.country AS country,
+  b.full_name AS full_name,
+  b.email AS email,
+  b._mc_ts AS _mc_ts,
+  b._mc_del AS _mc_del,
+  b._mc_n AS _mc_n,
   CASE
+    WHEN b.customer_id IS NULL
+    THEN 'absent'
     WHEN l.customer_key IS NULL
     THEN 'chain'
     WHEN b._mc_n = 1
@@ -155,6 +164,7 @@ SELECT
     THEN 'chain'
     ELSE 'old'
   END AS _mc_class,
+  l.customer_key AS _mc_lat_sk,
   CASE
     WHEN l.customer_key IS NULL
     THEN NULL
@@ -163,15 +173,33 @@ SELECT
     ELSE NULL
   END AS _mc_floor,
   0 AS _mc_floor_strict,
-  l.valid_from AS _mc_lat_vf
+  l.valid_from AS _mc_lat_vf,
+  CASE
+    WHEN NOT (
+      l.customer_key IS NULL
+    )
+    AND l.is_current
+    AND b.segment IS NOT DISTINCT FROM l.segment
+    AND b.country IS NOT DISTINCT FROM l.country
+    AND b.full_name IS NOT DISTINCT FROM l.full_name
+    AND b.email IS NOT DISTINCT FROM l.email
+    THEN 1
+    ELSE 0
+  END AS _mc_same
 FROM (
   SELECT
     bb.*,
     COUNT(*) OVER (PARTITION BY bb.customer_id) AS _mc_n
   FROM retail._mc_customer_batch AS bb
 ) AS b
-LEFT JOIN lat AS l
-  ON b.customer_id = l.customer_id;
+FULL JOIN lat AS l
+  ON b.customer_id = l.customer_id
+WHERE
+  NOT (
+    b.customer_id IS NULL
+  ) OR (
+    l.is_current
+  );
 
 CREATE OR REPLACE TABLE retail._mc_customer_old
 ENGINE=Memory AS
@@ -190,7 +218,8 @@ SELECT
       THEN 1
       ELSE 0
     END
-  ) AS _mc_agree
+  ) AS _mc_agree,
+  MAX(k._mc_same) AS _mc_same
 FROM retail._mc_customer_classified AS k
 LEFT JOIN retail.customer AS v
   ON v.customer_id = k.customer_id
@@ -208,6 +237,20 @@ GROUP BY
 CREATE OR REPLACE TABLE retail._mc_customer_changes
 ENGINE=Memory AS
 WITH lat AS (
+  SELECT
+    t.*
+  FROM retail.customer AS t
+  JOIN (
+    SELECT DISTINCT
+      _mc_lat_sk
+    FROM retail._mc_customer_classified
+    WHERE
+      _mc_class IN ('chain', 'simple', 'absent') AND NOT (
+        _mc_lat_sk IS NULL
+      )
+  ) AS a
+    ON t.customer_key = a._mc_lat_sk
+), all_lat AS (
   SELECT
     *
   FROM (
@@ -518,7 +561,7 @@ JOIN (
     c._mc_class = 'noop'
 ) AS k1
   ON t.customer_id = k1.customer_id
-LEFT JOIN lat AS l
+LEFT JOIN all_lat AS l
   ON l.customer_key = t.customer_key
 WHERE
   l.customer_key IS NULL
@@ -546,16 +589,10 @@ SELECT
   'update',
   1
 FROM lat AS l
-LEFT JOIN (
-  SELECT DISTINCT
-    customer_id
-  FROM retail._mc_customer_batch
-) AS b
-  ON l.customer_id = b.customer_id
+JOIN retail._mc_customer_classified AS a
+  ON l.customer_id = a.customer_id AND a._mc_class = 'absent'
 WHERE
-  b.customer_id IS NULL
-  AND l.is_current
-  AND EXISTS(
+  EXISTS(
     SELECT
       1
     FROM retail._mc_customer_batch
@@ -603,8 +640,9 @@ SELECT
       FROM retail._mc_customer_old
       WHERE
         (
-          NOT _mc_del AND _mc_agree = 0
-        ) OR (
+          NOT _mc_del AND _mc_agree = 0 AND _mc_same = 0
+        )
+        OR (
           _mc_del AND _mc_open > 0
         )
     ) AS x
@@ -624,11 +662,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM (
-      SELECT DISTINCT
-        *
-      FROM retail._mc_customer_batch
-    ) AS b
+    FROM retail._mc_customer_batch
   ) AS duplicates;
 
 INSERT INTO retail.customer (
@@ -819,6 +853,7 @@ SELECT
     THEN 'chain'
     ELSE 'old'
   END AS _mc_class,
+  l.product_key AS _mc_lat_sk,
   CASE
     WHEN NOT (
       l.product_key IS NULL
@@ -869,19 +904,18 @@ CREATE OR REPLACE TABLE retail._mc_product_changes
 ENGINE=Memory AS
 WITH lat AS (
   SELECT
-    *
-  FROM (
-    SELECT
-      t.*,
-      ROW_NUMBER() OVER (PARTITION BY product_code ORDER BY t.dw_changed_at DESC) AS _mc_rn
-    FROM retail.product AS t
+    t.*
+  FROM retail.product AS t
+  JOIN (
+    SELECT DISTINCT
+      _mc_lat_sk
+    FROM retail._mc_product_classified
     WHERE
-      NOT (
-        t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      _mc_class IN ('chain', 'simple', 'absent') AND NOT (
+        _mc_lat_sk IS NULL
       )
-  ) AS x
-  WHERE
-    _mc_rn = 1
+  ) AS a
+    ON t.product_key = a._mc_lat_sk
 ), u AS (
   SELECT
     l.product_code AS product_code,
@@ -1153,11 +1187,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM (
-      SELECT DISTINCT
-        *
-      FROM retail._mc_product_batch
-    ) AS b
+    FROM retail._mc_product_batch
   ) AS duplicates;
 
 INSERT INTO retail.product (

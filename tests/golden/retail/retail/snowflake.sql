@@ -111,8 +111,17 @@ WITH lat AS (
     _mc_rn = 1
 )
 SELECT
-  b.*,
+  COALESCE(b.customer_id, l.customer_id) AS customer_id,
+  b.segment,
+  b.country,
+  b.full_name,
+  b.email,
+  b._mc_ts,
+  b._mc_del,
+  b._mc_n,
   CASE
+    WHEN b.customer_id IS NULL
+    THEN 'absent'
     WHEN l.customer_key IS NULL
     THEN 'chain'
     WHEN b._mc_n = 1
@@ -143,6 +152,7 @@ SELECT
     THEN 'chain'
     ELSE 'old'
   END AS _mc_class,
+  l.customer_key AS _mc_lat_sk,
   CASE
     WHEN l.customer_key IS NULL
     THEN NULL
@@ -151,15 +161,29 @@ SELECT
     ELSE NULL
   END AS _mc_floor,
   0 AS _mc_floor_strict,
-  l.valid_from AS _mc_lat_vf
+  l.valid_from AS _mc_lat_vf,
+  CASE
+    WHEN NOT l.customer_key IS NULL
+    AND l.is_current
+    AND b.segment IS NOT DISTINCT FROM l.segment
+    AND b.country IS NOT DISTINCT FROM l.country
+    AND b.full_name IS NOT DISTINCT FROM l.full_name
+    AND b.email IS NOT DISTINCT FROM l.email
+    THEN 1
+    ELSE 0
+  END AS _mc_same
 FROM (
   SELECT
     bb.*,
     COUNT(*) OVER (PARTITION BY bb.customer_id) AS _mc_n
   FROM _mc_customer_batch AS bb
 ) AS b
-LEFT JOIN lat AS l
-  ON b.customer_id = l.customer_id;
+FULL JOIN lat AS l
+  ON b.customer_id = l.customer_id
+WHERE
+  NOT b.customer_id IS NULL OR (
+    l.is_current
+  );
 
 CREATE TEMPORARY TABLE _mc_customer_old AS
 SELECT
@@ -175,7 +199,8 @@ SELECT
       THEN 1
       ELSE 0
     END
-  ) AS _mc_agree
+  ) AS _mc_agree,
+  MAX(k._mc_same) AS _mc_same
 FROM _mc_customer_classified AS k
 LEFT JOIN retail.customer AS v
   ON v.customer_id = k.customer_id
@@ -192,6 +217,18 @@ GROUP BY
 
 CREATE TEMPORARY TABLE _mc_customer_changes AS
 WITH lat AS (
+  SELECT
+    t.*
+  FROM retail.customer AS t
+  JOIN (
+    SELECT DISTINCT
+      _mc_lat_sk
+    FROM _mc_customer_classified
+    WHERE
+      _mc_class IN ('chain', 'simple', 'absent') AND NOT _mc_lat_sk IS NULL
+  ) AS a
+    ON t.customer_key = a._mc_lat_sk
+), all_lat AS (
   SELECT
     *
   FROM (
@@ -488,7 +525,7 @@ JOIN (
     c._mc_class = 'noop'
 ) AS k1
   ON t.customer_id = k1.customer_id
-LEFT JOIN lat AS l
+LEFT JOIN all_lat AS l
   ON l.customer_key = t.customer_key
 WHERE
   l.customer_key IS NULL
@@ -514,16 +551,10 @@ SELECT
   'update',
   1
 FROM lat AS l
-LEFT JOIN (
-  SELECT DISTINCT
-    customer_id
-  FROM _mc_customer_batch
-) AS b
-  ON l.customer_id = b.customer_id
+JOIN _mc_customer_classified AS a
+  ON l.customer_id = a.customer_id AND a._mc_class = 'absent'
 WHERE
-  b.customer_id IS NULL
-  AND l.is_current
-  AND EXISTS(
+  EXISTS(
     SELECT
       1
     FROM _mc_customer_batch
@@ -571,8 +602,9 @@ SELECT
       FROM _mc_customer_old
       WHERE
         (
-          NOT _mc_del AND _mc_agree = 0
-        ) OR (
+          NOT _mc_del AND _mc_agree = 0 AND _mc_same = 0
+        )
+        OR (
           _mc_del AND _mc_open > 0
         )
     ) AS x
@@ -588,11 +620,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM (
-      SELECT DISTINCT
-        *
-      FROM _mc_customer_batch
-    ) AS b
+    FROM _mc_customer_batch
   ) AS duplicates;
 
 INSERT INTO retail.customer (
@@ -783,6 +811,7 @@ SELECT
     THEN 'chain'
     ELSE 'old'
   END AS _mc_class,
+  l.product_key AS _mc_lat_sk,
   CASE
     WHEN NOT l.product_key IS NULL
     AND b.product_name IS NOT DISTINCT FROM l.product_name
@@ -829,17 +858,16 @@ WHERE
 CREATE TEMPORARY TABLE _mc_product_changes AS
 WITH lat AS (
   SELECT
-    *
-  FROM (
-    SELECT
-      t.*,
-      ROW_NUMBER() OVER (PARTITION BY product_code ORDER BY t.dw_changed_at DESC NULLS LAST) AS _mc_rn
-    FROM retail.product AS t
+    t.*
+  FROM retail.product AS t
+  JOIN (
+    SELECT DISTINCT
+      _mc_lat_sk
+    FROM _mc_product_classified
     WHERE
-      NOT t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
-  ) AS x
-  WHERE
-    _mc_rn = 1
+      _mc_class IN ('chain', 'simple', 'absent') AND NOT _mc_lat_sk IS NULL
+  ) AS a
+    ON t.product_key = a._mc_lat_sk
 ), u AS (
   SELECT
     l.product_code,
@@ -1095,11 +1123,7 @@ SELECT
   ) - (
     SELECT
       COUNT(*)
-    FROM (
-      SELECT DISTINCT
-        *
-      FROM _mc_product_batch
-    ) AS b
+    FROM _mc_product_batch
   ) AS duplicates;
 
 INSERT INTO retail.product (
