@@ -279,7 +279,7 @@ def run(
             if isinstance(entity, ir.Source):
                 continue
             started = time.perf_counter()
-            plan = plan_entity(model, name, added.get(name))
+            plan = _entity_plan(model, name, added.get(name))
             if plan is None:
                 report(EntityResult(name, entity.kind, skipped="no load for this entity kind yet"))
                 continue
@@ -297,6 +297,24 @@ class TestResult:
     name: str
     failures: int
     rows: tuple[tuple, ...]  # a few failing rows
+
+
+_plans: dict[tuple[int, str, tuple], tuple[ir.Model, LoadPlan | None]] = {}
+_PLANS_KEPT = 256  # entity plans; an embedding process that loads the same model again skips planning
+
+
+def _entity_plan(model: ir.Model, name: str, added: Mapping[str, dt.datetime] | None) -> LoadPlan | None:
+    """`plan_entity`, kept for the next run of the same model object (plans are immutable and dialect-neutral;
+    the load timestamp is bound when rendering)."""
+    key = (id(model), name, tuple(sorted((added or {}).items())))
+    hit = _plans.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    plan = plan_entity(model, name, added)
+    if len(_plans) >= _PLANS_KEPT:
+        _plans.pop(next(iter(_plans)))
+    _plans[key] = (model, plan)
+    return plan
 
 
 def _connect_existing(target: str) -> Target:

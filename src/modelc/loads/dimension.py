@@ -186,23 +186,41 @@ class DimensionLoad:
                 "WHERE _mc_pick = 1"
             )
         steps.append(Step("stage", self.hashes.parse(f"CREATE TEMPORARY TABLE {self.n.batch} AS {select}"), "batch"))
-        if self.dim.duplicates == "error":
-            check = (
-                f"SELECT {key_cols}, _mc_ts FROM {self.n.batch} GROUP BY {key_cols}, _mc_ts "
-                f"HAVING COUNT(*) > 1 ORDER BY {key_cols}, _mc_ts LIMIT 11"
-            )
-            message = "different rows with the same key and change timestamp (duplicates error)"
-            steps.append(Step("check", self.hashes.parse(check), "conflicts", message))
         return steps
+
+    def _conflicts(self) -> list[Step]:
+        """`duplicates error`: different rows of a key at one change timestamp. Read from the classified rows
+        of keys with several rows (`_mc_n > 1`, never noop), not by grouping the whole batch again."""
+        if self.dim.duplicates != "error":
+            return []
+        key_cols = ", ".join(q(k) for k in self.keys)
+        check = (
+            f"SELECT {key_cols}, _mc_ts FROM {self.n.classified} WHERE _mc_n > 1 GROUP BY {key_cols}, _mc_ts "
+            f"HAVING COUNT(*) > 1 ORDER BY {key_cols}, _mc_ts LIMIT 11"
+        )
+        message = "different rows with the same key and change timestamp (duplicates error)"
+        return [Step("check", self.hashes.parse(check), "conflicts", message)]
 
     # ---- stage 2: classification ------------------------------------------------------------
 
     def _latest(self) -> str:
-        order = self.vf if self.versioned else CHANGED_AT
+        """The latest stored version of every key (members aside).
+
+        A non-versioned dimension has one row per key (its surrogate key is the key's hash). A versioned one
+        has at most one current version per key, and it is the key's latest (versions are only appended
+        after the latest, which closes): the current rows, and a window only over the closed history of
+        keys that have no current row, instead of a window over the whole table.
+        """
+        members = f"t.{q(self.sk)} NOT IN ({self.unknown_key}, {self.error})"
+        if not self.versioned:
+            return f"SELECT t.*, 1 AS _mc_rn FROM {self.n.target} AS t WHERE {members}"
+        keys = ", ".join(q(k) for k in self.keys)
         return (
-            f"SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {', '.join(q(k) for k in self.keys)} "
-            f"ORDER BY t.{q(order)} DESC) AS _mc_rn FROM {self.n.target} AS t "
-            f"WHERE t.{q(self.sk)} NOT IN ({self.unknown_key}, {self.error})) AS x WHERE _mc_rn = 1"
+            f"SELECT t.*, 1 AS _mc_rn FROM {self.n.target} AS t WHERE t.{q(self.ic)} AND {members} UNION ALL "
+            f"SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {keys} "
+            f"ORDER BY t.{q(self.vf)} DESC) AS _mc_rn FROM {self.n.target} AS t WHERE NOT t.{q(self.ic)} "
+            f"AND NOT EXISTS (SELECT 1 FROM {self.n.target} AS c WHERE {on(self.keys, 'c', 't')} "
+            f"AND c.{q(self.ic)})) AS x WHERE _mc_rn = 1"
         )
 
     def _noop(self) -> str:
@@ -332,12 +350,14 @@ class DimensionLoad:
             select, absent, join = "b.*", "", f"LEFT JOIN lat AS l ON {on(self.keys, 'b', 'l')}"
         simple_new, simple = self._simple()
         sql = (
-            f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) "
             f"SELECT {select}, CASE {absent}{simple_new}WHEN l.{q(self.sk)} IS NULL THEN 'chain' "
             f"{self._noop()}{simple}{chain}ELSE 'old' END AS _mc_class, l.{q(self.sk)} AS _mc_lat_sk{extra} "
             f"FROM {counted} {join}"
         )
-        steps = [Step("stage", self.hashes.parse(sql), "classify")]
+        if not self._reads_noop_rows():
+            sql = f"SELECT * FROM ({sql}) AS x WHERE _mc_class <> 'noop'"  # most rows: not written at all
+        sql = f"CREATE TEMPORARY TABLE {self.n.classified} AS WITH lat AS ({self._latest()}) {sql}"
+        steps = [Step("stage", self.hashes.parse(sql), "classify"), *self._conflicts()]
         key_cols = ", ".join(f"k.{q(k)}" for k in self.keys)
         if self.versioned:
             not_deleted = f" AND NOT v.{q(IS_DELETED)}" if self.tomb else ""
@@ -523,6 +543,10 @@ class DimensionLoad:
             f"ON t.{q(self.sk)} = a._mc_lat_sk)"
         )
         return f"{touched}, all_lat AS ({self._latest()})" if self._updates_older() else touched
+
+    def _reads_noop_rows(self) -> bool:
+        """Later stages read noop rows only for new columns' first values (`fill`) and scd1 `all` values."""
+        return bool(self.added) or self._updates_older()
 
     def _updates_older(self) -> bool:
         """Versions before the latest change in place too (`_older_versions`)."""

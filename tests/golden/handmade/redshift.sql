@@ -188,22 +188,16 @@ FROM crm.customers AS s
 WHERE
   NOT s.customer_id IS NULL AND NOT s.updated_at IS NULL;
 
-SELECT
-  customer_id,
-  _mc_ts
-FROM _mc_customer_batch
-GROUP BY
-  customer_id,
-  _mc_ts
-HAVING
-  COUNT(*) > 1
-ORDER BY
-  customer_id,
-  _mc_ts
-LIMIT 11;
-
 CREATE TEMPORARY TABLE _mc_customer_classified AS
 WITH lat AS (
+  SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM dw.customer AS t
+  WHERE
+    t.is_current
+    AND NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  UNION ALL
   SELECT
     *
   FROM (
@@ -212,7 +206,14 @@ WITH lat AS (
       ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC NULLS LAST) AS _mc_rn
     FROM dw.customer AS t
     WHERE
-      NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      NOT t.is_current
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM dw.customer AS c
+        WHERE
+          c.customer_id = t.customer_id AND c.is_current
+      )
   ) AS x
   WHERE
     _mc_rn = 1
@@ -308,6 +309,22 @@ WHERE
     l.is_current AND NOT l.is_deleted
   );
 
+SELECT
+  customer_id,
+  _mc_ts
+FROM _mc_customer_classified
+WHERE
+  _mc_n > 1
+GROUP BY
+  customer_id,
+  _mc_ts
+HAVING
+  COUNT(*) > 1
+ORDER BY
+  customer_id,
+  _mc_ts
+LIMIT 11;
+
 CREATE TEMPORARY TABLE _mc_customer_old AS
 SELECT
   k.customer_id,
@@ -354,6 +371,14 @@ WITH lat AS (
     ON t.customer_key = a._mc_lat_sk
 ), all_lat AS (
   SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM dw.customer AS t
+  WHERE
+    t.is_current
+    AND NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  UNION ALL
+  SELECT
     *
   FROM (
     SELECT
@@ -361,7 +386,14 @@ WITH lat AS (
       ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC NULLS LAST) AS _mc_rn
     FROM dw.customer AS t
     WHERE
-      NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      NOT t.is_current
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM dw.customer AS c
+        WHERE
+          c.customer_id = t.customer_id AND c.is_current
+      )
   ) AS x
   WHERE
     _mc_rn = 1
@@ -1045,10 +1077,62 @@ FROM catalog.products AS s
 WHERE
   NOT s.product_id IS NULL;
 
+CREATE TEMPORARY TABLE _mc_product_classified AS
+WITH lat AS (
+  SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM dw.product AS t
+  WHERE
+    NOT t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+)
+SELECT
+  *
+FROM (
+  SELECT
+    b.*,
+    CASE
+      WHEN l.product_key IS NULL
+      THEN 'chain'
+      WHEN b._mc_n = 1
+      AND NOT b._mc_del
+      AND b._mc_ts >= l.dw_changed_at
+      AND b."name" IS NOT DISTINCT FROM l."name"
+      AND b.category IS NOT DISTINCT FROM l.category
+      AND b.price IS NOT DISTINCT FROM l.price
+      THEN 'noop'
+      WHEN b._mc_ts > l.dw_changed_at
+      THEN 'chain'
+      ELSE 'old'
+    END AS _mc_class,
+    l.product_key AS _mc_lat_sk,
+    CASE
+      WHEN NOT l.product_key IS NULL
+      AND b."name" IS NOT DISTINCT FROM l."name"
+      AND b.category IS NOT DISTINCT FROM l.category
+      AND b.price IS NOT DISTINCT FROM l.price
+      THEN 1
+      ELSE 0
+    END AS _mc_same,
+    CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
+  FROM (
+    SELECT
+      bb.*,
+      COUNT(*) OVER (PARTITION BY bb.product_id) AS _mc_n
+    FROM _mc_product_batch AS bb
+  ) AS b
+  LEFT JOIN lat AS l
+    ON b.product_id = l.product_id
+) AS x
+WHERE
+  _mc_class <> 'noop';
+
 SELECT
   product_id,
   _mc_ts
-FROM _mc_product_batch
+FROM _mc_product_classified
+WHERE
+  _mc_n > 1
 GROUP BY
   product_id,
   _mc_ts
@@ -1058,56 +1142,6 @@ ORDER BY
   product_id,
   _mc_ts
 LIMIT 11;
-
-CREATE TEMPORARY TABLE _mc_product_classified AS
-WITH lat AS (
-  SELECT
-    *
-  FROM (
-    SELECT
-      t.*,
-      ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY t.dw_changed_at DESC NULLS LAST) AS _mc_rn
-    FROM dw.product AS t
-    WHERE
-      NOT t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
-  ) AS x
-  WHERE
-    _mc_rn = 1
-)
-SELECT
-  b.*,
-  CASE
-    WHEN l.product_key IS NULL
-    THEN 'chain'
-    WHEN b._mc_n = 1
-    AND NOT b._mc_del
-    AND b._mc_ts >= l.dw_changed_at
-    AND b."name" IS NOT DISTINCT FROM l."name"
-    AND b.category IS NOT DISTINCT FROM l.category
-    AND b.price IS NOT DISTINCT FROM l.price
-    THEN 'noop'
-    WHEN b._mc_ts > l.dw_changed_at
-    THEN 'chain'
-    ELSE 'old'
-  END AS _mc_class,
-  l.product_key AS _mc_lat_sk,
-  CASE
-    WHEN NOT l.product_key IS NULL
-    AND b."name" IS NOT DISTINCT FROM l."name"
-    AND b.category IS NOT DISTINCT FROM l.category
-    AND b.price IS NOT DISTINCT FROM l.price
-    THEN 1
-    ELSE 0
-  END AS _mc_same,
-  CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM (
-  SELECT
-    bb.*,
-    COUNT(*) OVER (PARTITION BY bb.product_id) AS _mc_n
-  FROM _mc_product_batch AS bb
-) AS b
-LEFT JOIN lat AS l
-  ON b.product_id = l.product_id;
 
 CREATE TEMPORARY TABLE _mc_product_old AS
 SELECT

@@ -90,23 +90,19 @@ WHERE
     s.updated_at IS NULL
   );
 
-SELECT
-  customer_id,
-  _mc_ts
-FROM retail._mc_customer_batch
-GROUP BY
-  customer_id,
-  _mc_ts
-HAVING
-  COUNT(*) > 1
-ORDER BY
-  customer_id,
-  _mc_ts
-LIMIT 11;
-
 CREATE OR REPLACE TABLE retail._mc_customer_classified
 ENGINE=Memory AS
 WITH lat AS (
+  SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM retail.customer AS t
+  WHERE
+    t.is_current
+    AND NOT (
+      t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+    )
+  UNION ALL
   SELECT
     *
   FROM (
@@ -115,8 +111,13 @@ WITH lat AS (
       ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC) AS _mc_rn
     FROM retail.customer AS t
     WHERE
-      NOT (
-        t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      NOT t.is_current
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM retail.customer AS c
+        WHERE
+          c.customer_id = t.customer_id AND c.is_current
       )
   ) AS x
   WHERE
@@ -201,6 +202,22 @@ WHERE
     l.is_current
   );
 
+SELECT
+  customer_id,
+  _mc_ts
+FROM retail._mc_customer_classified
+WHERE
+  _mc_n > 1
+GROUP BY
+  customer_id,
+  _mc_ts
+HAVING
+  COUNT(*) > 1
+ORDER BY
+  customer_id,
+  _mc_ts
+LIMIT 11;
+
 CREATE OR REPLACE TABLE retail._mc_customer_old
 ENGINE=Memory AS
 SELECT
@@ -252,6 +269,16 @@ WITH lat AS (
     ON t.customer_key = a._mc_lat_sk
 ), all_lat AS (
   SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM retail.customer AS t
+  WHERE
+    t.is_current
+    AND NOT (
+      t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+    )
+  UNION ALL
+  SELECT
     *
   FROM (
     SELECT
@@ -259,8 +286,13 @@ WITH lat AS (
       ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC) AS _mc_rn
     FROM retail.customer AS t
     WHERE
-      NOT (
-        t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      NOT t.is_current
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM retail.customer AS c
+        WHERE
+          c.customer_id = t.customer_id AND c.is_current
       )
   ) AS x
   WHERE
@@ -805,10 +837,67 @@ WHERE
     s.product_code IS NULL
   );
 
+CREATE OR REPLACE TABLE retail._mc_product_classified
+ENGINE=Memory AS
+WITH lat AS (
+  SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM retail.product AS t
+  WHERE
+    NOT (
+      t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+    )
+)
+SELECT
+  *
+FROM (
+  SELECT
+    b.*,
+    CASE
+      WHEN l.product_key IS NULL
+      THEN 'chain'
+      WHEN b._mc_n = 1
+      AND NOT b._mc_del
+      AND b._mc_ts >= l.dw_changed_at
+      AND b.product_name IS NOT DISTINCT FROM l.product_name
+      AND b.category IS NOT DISTINCT FROM l.category
+      AND b.list_price IS NOT DISTINCT FROM l.list_price
+      THEN 'noop'
+      WHEN b._mc_ts > l.dw_changed_at
+      THEN 'chain'
+      ELSE 'old'
+    END AS _mc_class,
+    l.product_key AS _mc_lat_sk,
+    CASE
+      WHEN NOT (
+        l.product_key IS NULL
+      )
+      AND b.product_name IS NOT DISTINCT FROM l.product_name
+      AND b.category IS NOT DISTINCT FROM l.category
+      AND b.list_price IS NOT DISTINCT FROM l.list_price
+      THEN 1
+      ELSE 0
+    END AS _mc_same,
+    CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
+  FROM (
+    SELECT
+      bb.*,
+      COUNT(*) OVER (PARTITION BY bb.product_code) AS _mc_n
+    FROM retail._mc_product_batch AS bb
+  ) AS b
+  LEFT JOIN lat AS l
+    ON b.product_code = l.product_code
+) AS x
+WHERE
+  _mc_class <> 'noop';
+
 SELECT
   product_code,
   _mc_ts
-FROM retail._mc_product_batch
+FROM retail._mc_product_classified
+WHERE
+  _mc_n > 1
 GROUP BY
   product_code,
   _mc_ts
@@ -818,61 +907,6 @@ ORDER BY
   product_code,
   _mc_ts
 LIMIT 11;
-
-CREATE OR REPLACE TABLE retail._mc_product_classified
-ENGINE=Memory AS
-WITH lat AS (
-  SELECT
-    *
-  FROM (
-    SELECT
-      t.*,
-      ROW_NUMBER() OVER (PARTITION BY product_code ORDER BY t.dw_changed_at DESC) AS _mc_rn
-    FROM retail.product AS t
-    WHERE
-      NOT (
-        t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
-      )
-  ) AS x
-  WHERE
-    _mc_rn = 1
-)
-SELECT
-  b.*,
-  CASE
-    WHEN l.product_key IS NULL
-    THEN 'chain'
-    WHEN b._mc_n = 1
-    AND NOT b._mc_del
-    AND b._mc_ts >= l.dw_changed_at
-    AND b.product_name IS NOT DISTINCT FROM l.product_name
-    AND b.category IS NOT DISTINCT FROM l.category
-    AND b.list_price IS NOT DISTINCT FROM l.list_price
-    THEN 'noop'
-    WHEN b._mc_ts > l.dw_changed_at
-    THEN 'chain'
-    ELSE 'old'
-  END AS _mc_class,
-  l.product_key AS _mc_lat_sk,
-  CASE
-    WHEN NOT (
-      l.product_key IS NULL
-    )
-    AND b.product_name IS NOT DISTINCT FROM l.product_name
-    AND b.category IS NOT DISTINCT FROM l.category
-    AND b.list_price IS NOT DISTINCT FROM l.list_price
-    THEN 1
-    ELSE 0
-  END AS _mc_same,
-  CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM (
-  SELECT
-    bb.*,
-    COUNT(*) OVER (PARTITION BY bb.product_code) AS _mc_n
-  FROM retail._mc_product_batch AS bb
-) AS b
-LEFT JOIN lat AS l
-  ON b.product_code = l.product_code;
 
 CREATE OR REPLACE TABLE retail._mc_product_old
 ENGINE=Memory AS

@@ -81,22 +81,16 @@ FROM crm.customers AS s
 WHERE
   NOT s.customer_id IS NULL AND NOT s.updated_at IS NULL;
 
-SELECT
-  customer_id,
-  _mc_ts
-FROM _mc_customer_batch
-GROUP BY
-  customer_id,
-  _mc_ts
-HAVING
-  COUNT(*) > 1
-ORDER BY
-  customer_id,
-  _mc_ts
-LIMIT 11;
-
 CREATE TEMPORARY TABLE _mc_customer_classified AS
 WITH lat AS (
+  SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM retail.customer AS t
+  WHERE
+    t.is_current
+    AND NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  UNION ALL
   SELECT
     *
   FROM (
@@ -105,7 +99,14 @@ WITH lat AS (
       ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC NULLS LAST) AS _mc_rn
     FROM retail.customer AS t
     WHERE
-      NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      NOT t.is_current
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM retail.customer AS c
+        WHERE
+          c.customer_id = t.customer_id AND c.is_current
+      )
   ) AS x
   WHERE
     _mc_rn = 1
@@ -185,6 +186,22 @@ WHERE
     l.is_current
   );
 
+SELECT
+  customer_id,
+  _mc_ts
+FROM _mc_customer_classified
+WHERE
+  _mc_n > 1
+GROUP BY
+  customer_id,
+  _mc_ts
+HAVING
+  COUNT(*) > 1
+ORDER BY
+  customer_id,
+  _mc_ts
+LIMIT 11;
+
 CREATE TEMPORARY TABLE _mc_customer_old AS
 SELECT
   k.customer_id,
@@ -230,6 +247,14 @@ WITH lat AS (
     ON t.customer_key = a._mc_lat_sk
 ), all_lat AS (
   SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM retail.customer AS t
+  WHERE
+    t.is_current
+    AND NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+  UNION ALL
+  SELECT
     *
   FROM (
     SELECT
@@ -237,7 +262,14 @@ WITH lat AS (
       ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY t.valid_from DESC NULLS LAST) AS _mc_rn
     FROM retail.customer AS t
     WHERE
-      NOT t.customer_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+      NOT t.is_current
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM retail.customer AS c
+        WHERE
+          c.customer_id = t.customer_id AND c.is_current
+      )
   ) AS x
   WHERE
     _mc_rn = 1
@@ -766,10 +798,62 @@ FROM shop.products AS s
 WHERE
   NOT s.product_code IS NULL;
 
+CREATE TEMPORARY TABLE _mc_product_classified AS
+WITH lat AS (
+  SELECT
+    t.*,
+    1 AS _mc_rn
+  FROM retail.product AS t
+  WHERE
+    NOT t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
+)
+SELECT
+  *
+FROM (
+  SELECT
+    b.*,
+    CASE
+      WHEN l.product_key IS NULL
+      THEN 'chain'
+      WHEN b._mc_n = 1
+      AND NOT b._mc_del
+      AND b._mc_ts >= l.dw_changed_at
+      AND b.product_name IS NOT DISTINCT FROM l.product_name
+      AND b.category IS NOT DISTINCT FROM l.category
+      AND b.list_price IS NOT DISTINCT FROM l.list_price
+      THEN 'noop'
+      WHEN b._mc_ts > l.dw_changed_at
+      THEN 'chain'
+      ELSE 'old'
+    END AS _mc_class,
+    l.product_key AS _mc_lat_sk,
+    CASE
+      WHEN NOT l.product_key IS NULL
+      AND b.product_name IS NOT DISTINCT FROM l.product_name
+      AND b.category IS NOT DISTINCT FROM l.category
+      AND b.list_price IS NOT DISTINCT FROM l.list_price
+      THEN 1
+      ELSE 0
+    END AS _mc_same,
+    CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
+  FROM (
+    SELECT
+      bb.*,
+      COUNT(*) OVER (PARTITION BY bb.product_code) AS _mc_n
+    FROM _mc_product_batch AS bb
+  ) AS b
+  LEFT JOIN lat AS l
+    ON b.product_code = l.product_code
+) AS x
+WHERE
+  _mc_class <> 'noop';
+
 SELECT
   product_code,
   _mc_ts
-FROM _mc_product_batch
+FROM _mc_product_classified
+WHERE
+  _mc_n > 1
 GROUP BY
   product_code,
   _mc_ts
@@ -779,56 +863,6 @@ ORDER BY
   product_code,
   _mc_ts
 LIMIT 11;
-
-CREATE TEMPORARY TABLE _mc_product_classified AS
-WITH lat AS (
-  SELECT
-    *
-  FROM (
-    SELECT
-      t.*,
-      ROW_NUMBER() OVER (PARTITION BY product_code ORDER BY t.dw_changed_at DESC NULLS LAST) AS _mc_rn
-    FROM retail.product AS t
-    WHERE
-      NOT t.product_key IN ('00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff')
-  ) AS x
-  WHERE
-    _mc_rn = 1
-)
-SELECT
-  b.*,
-  CASE
-    WHEN l.product_key IS NULL
-    THEN 'chain'
-    WHEN b._mc_n = 1
-    AND NOT b._mc_del
-    AND b._mc_ts >= l.dw_changed_at
-    AND b.product_name IS NOT DISTINCT FROM l.product_name
-    AND b.category IS NOT DISTINCT FROM l.category
-    AND b.list_price IS NOT DISTINCT FROM l.list_price
-    THEN 'noop'
-    WHEN b._mc_ts > l.dw_changed_at
-    THEN 'chain'
-    ELSE 'old'
-  END AS _mc_class,
-  l.product_key AS _mc_lat_sk,
-  CASE
-    WHEN NOT l.product_key IS NULL
-    AND b.product_name IS NOT DISTINCT FROM l.product_name
-    AND b.category IS NOT DISTINCT FROM l.category
-    AND b.list_price IS NOT DISTINCT FROM l.list_price
-    THEN 1
-    ELSE 0
-  END AS _mc_same,
-  CASE WHEN b._mc_ts = l.dw_changed_at THEN 1 ELSE 0 END AS _mc_at_asof
-FROM (
-  SELECT
-    bb.*,
-    COUNT(*) OVER (PARTITION BY bb.product_code) AS _mc_n
-  FROM _mc_product_batch AS bb
-) AS b
-LEFT JOIN lat AS l
-  ON b.product_code = l.product_code;
 
 CREATE TEMPORARY TABLE _mc_product_old AS
 SELECT
