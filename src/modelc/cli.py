@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 from pathlib import Path
@@ -39,6 +40,9 @@ def _print_diagnostics(diags, text: str | None) -> None:
 
 def cmd_check(args) -> int:
     """Syntax and semantic checks of each model (its imports included)."""
+    # A short process that frees nothing before it exits: the collector's passes over the objects that
+    # importing and checking create are pure cost (~5% of a `check` of the retail example).
+    gc.disable()
     status = EXIT_OK
     for path in args.files:
         loaded = _load(path)

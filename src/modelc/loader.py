@@ -16,7 +16,7 @@ from . import ast, ir
 from .diagnostics import Diagnostic, Edit, closest, error
 from .graph import find_cycles
 from .parser import ParseResult, parse
-from .semantic import analyze
+from .semantic import AnalysisCache, analyze
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +46,21 @@ Parser = Callable[[str | bytes, str], ParseResult]
 
 
 def load_text(
-    text: str, file: str = "<string>", overlay: Mapping[str, str] | None = None, parser: Parser = parse
+    text: str,
+    file: str = "<string>",
+    overlay: Mapping[str, str] | None = None,
+    parser: Parser = parse,
+    cache: AnalysisCache | None = None,
+    key: Callable[[str], str] | None = None,
 ) -> LoadResult:
     """Load a model from `text`; its imports are read relative to `file`'s directory.
 
     `overlay` maps `file_key(path)` to text to use instead of the file on disk (an editor's unsaved
     buffers, for the language server); `parser(data, path)` parses one file (text for the root and
     overlaid files, bytes read from disk otherwise): the language server passes one that reuses the
-    parses of unchanged statements and files."""
-    return _load(file, text, overlay or {}, parser)
+    parses of unchanged statements and files, a `cache` of the semantic stage kept between edits, and a
+    cached `key` (`file_key`: a `realpath` per import per edit adds up)."""
+    return _load(file, text, overlay or {}, parser, cache, key or file_key)
 
 
 def file_key(file: str) -> str:
@@ -63,12 +69,17 @@ def file_key(file: str) -> str:
 
 
 def _load(
-    root: str, source: str | bytes, overlay: Mapping[str, str] | None = None, parser: Parser = parse
+    root: str,
+    source: str | bytes,
+    overlay: Mapping[str, str] | None = None,
+    parser: Parser = parse,
+    cache: AnalysisCache | None = None,
+    key: Callable[[str], str] = file_key,
 ) -> LoadResult:
     diags: list[Diagnostic] = []
     texts: dict[str, str] = {}
     modules: dict[str, ast.Module] = {}
-    seen = {file_key(root)}
+    seen = {key(root)}
     stack: list[tuple[str, str | bytes]] = [(root, source)]
     while stack:  # depth first, in import order: the order entities are declared in
         file, data = stack.pop()
@@ -81,15 +92,15 @@ def _load(
                 diags.append(error("E212", "empty import path", imp.span))
                 continue
             target = os.path.normpath(os.path.join(os.path.dirname(file), imp.path.value))
-            if file_key(target) in seen:  # read already, or on the way: an import cycle is fine
+            if key(target) in seen:  # read already, or on the way: an import cycle is fine
                 continue
-            buffered = (overlay or {}).get(file_key(target))
+            buffered = (overlay or {}).get(key(target))
             content = buffered if buffered is not None else _read_import(target, imp, diags)
             if content is not None:
-                seen.add(file_key(target))
+                seen.add(key(target))
                 found.append((target, content))
         stack.extend(reversed(found))
-    model, semantic = analyze(list(modules.values()))
+    model, semantic = analyze(list(modules.values()), cache)
     diags.extend(semantic)
     if model is not None and not any(d.is_error for d in diags):
         cycles = find_cycles(model)

@@ -4,7 +4,9 @@ Each open document is analysed as the root of a model as `modelc check` loads on
 `loader.load_text` step by step; a test checks they agree), so the editor shows exactly the CLI's
 diagnostics. Imports of open documents are read from the editor's buffers, not the disk, so an unsaved
 change to an imported file is seen by the files importing it. An edit is analysed at once after a pause,
-and once a burst of edits pauses; only the statements it touched are parsed again. Every handler is
+and once a burst of edits pauses; only the statements it touched are parsed again, and only the entities
+they declare and those reading them are checked again (`semantic.AnalysisCache`); the navigation index is
+built when a feature first needs it, after the diagnostics are out. Every handler is
 guarded so a bug logs instead of killing the server. Positions: spans count characters from 1, LSP counts
 the client's code units (UTF-16 by default) from 0; the workspace's position codec converts.
 """
@@ -20,9 +22,10 @@ import itertools
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,11 +35,12 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import ServerTextPosition
 
-from . import __version__, ast, loader
+from . import __version__, ast, ir, loader
 from .diagnostics import Diagnostic, Edit, Severity
 from .fmt import string as fmt_string
 from .loader import LoadResult
-from .parser import TOP_KEYWORDS, ParseResult, lark_parser, parse
+from .parser import _MAX_REPAIRS, TOP_KEYWORDS, ParseResult, lark_parser, parse
+from .semantic import AnalysisCache
 
 if TYPE_CHECKING:
     from .api import CompileResult
@@ -245,8 +249,10 @@ def build_index(result: LoadResult) -> Index:
 # An open file is cut into top-level statements (a line starting with a top keyword, with the comment lines
 # right above it); each statement is parsed on its own and kept, so an edit re-parses only the statements it
 # touched and moves the others' positions. Whenever the pieces might not add up to what parsing the whole
-# file gives (a syntax error or a warning in a piece, a tab, statements out of order), the whole file is parsed.
-# Closed imported files are parsed again only when their bytes change.
+# file gives (a syntax error that may reach past its statement, a warning, a tab, statements out of order), the
+# whole file is parsed. Closed imported files are parsed again only when their bytes change. The statements
+# moved are reported to the semantic stage (`_MOVED`), which then moves what it built from them instead of
+# building it again.
 
 _STATEMENT_LINE = re.compile("^(?:" + "|".join(sorted(TOP_KEYWORDS)) + r")\b", re.M)
 _COMMENT_LINE = re.compile(r"[ \t]*#[^\n]*\n\Z")
@@ -259,14 +265,27 @@ class _Piece:
     offset: int
     module: ast.Module
     diagnostics: tuple[Diagnostic, ...]
+    repairs: int  # repairs the parser weighed in it (`parser._MAX_REPAIRS` per file)
 
 
 _PIECES: dict[str, dict[str, _Piece]] = {}  # file key -> piece text -> its parse (positions of its last use)
 _DISK_PARSES: dict[str, tuple[bytes, ParseResult]] = {}  # file key -> bytes of a closed file, their parse
 _SHIFTERS: dict[type, Callable[[Any, int, int], Any]] = {}
 # Errors the parser finds in a type (`strin`, `decimal(40, 2)`) once the statement is read: they depend on the
-# statement alone. Any other error may change how the parser reads on, so the whole file is parsed.
+# statement alone, wherever they are.
 _LOCAL_ERRORS = frozenset(("E110", "E111"))
+# Syntax errors inside a statement (`scdd`, a missing name): the parser reads them the same in the whole file
+# when the statement still ends in its piece (no E107/E108) and no look-ahead weighing a repair ran past the
+# piece's end (`ParseResult.clipped`). Pieces of a whole file's parse are not checked that way: they are kept
+# only without such errors.
+_STATEMENT_ERRORS = frozenset(("E101", "E102", "E103", "E104", "E105", "E106", "E109", *_LOCAL_ERRORS))
+
+
+def _stands_alone(result: ParseResult) -> bool:
+    """Whether a piece parsed alone reads as it would in the whole file."""
+    if not all(d.code in _STATEMENT_ERRORS for d in result.diagnostics):
+        return False
+    return not (result.clipped and any(d.code not in _LOCAL_ERRORS for d in result.diagnostics))
 
 
 def _statement_starts(text: str) -> list[int]:
@@ -293,36 +312,141 @@ def _shift_span(span: ast.Span, lines: int, chars: int) -> ast.Span:
                     span.start + chars, span.end + chars)  # fmt: skip
 
 
-_PLAIN = frozenset(("str", "str | None", "bool", "int", "tuple[int, ...]", "Severity"))  # hold no span
+_PLAIN = frozenset(("str", "str | None", "bool", "int", "int | None", "tuple[int, ...]", "tuple[str, ...]",
+                    "Severity"))  # fmt: skip
+_MOVED_SPAN = (
+    "(s if (s := v.{0}).file == NO_FILE else "
+    "Span(s.file, s.line + a, s.column, s.end_line + a, s.end_column, s.start + b, s.end + b))"
+)
+# (file, start, end, lines, chars): spans starting in [start, end) of `file` move by (lines, chars)
+Move = tuple[str, int, int, int, int]
 
 
-def _shifter(cls: type) -> Callable[[Any, int, int], Any]:
-    """A function rebuilding a `cls` with its spans moved: generated, as this runs for every node of a file."""
-    args = []
+def _field_class(cls: type, annotation: str) -> type | None:
+    """The dataclass a field annotation names (`Name`, `tuple[Column, ...]`, `Edit | None`) where `cls` is defined."""
+    name = annotation.removeprefix("tuple[").removesuffix(", ...]").removesuffix(" | None")
+    found = vars(sys.modules[cls.__module__]).get(name) or {"Diagnostic": Diagnostic, "Edit": Edit}.get(name)
+    return found if isinstance(found, type) and is_dataclass(found) else None
+
+
+@functools.cache
+def _spanless(cls: type) -> bool:
+    """Whether a `cls` can hold no span (`ir.Type`): moving it is the identity."""
+    if cls is ast.Span or cls is ast.Node:  # a node field may hold any node
+        return False
     for f in dataclass_fields(cls):
-        if f.type in _PLAIN:
+        kind = str(f.type)
+        if kind == "Span":
+            return False
+        if kind in _PLAIN:
+            continue
+        target = _field_class(cls, kind)
+        plain_alias = target is None and not isinstance(vars(sys.modules[cls.__module__]).get(kind), type | None)
+        if not (plain_alias or (target is not None and target is not cls and _spanless(target))):
+            return False
+    return True
+
+
+def _mover(cls: type, remap: bool) -> Callable[[Any, Any, Any], Any]:
+    """A function rebuilding a `cls` with its spans moved: generated, as this runs for every node of a file
+    below an edit. `f(v, lines, chars)` moves every span alike; with `remap`, `f(v, moves, None)` moves each
+    span as the first of `moves` it starts in says (`_remap_span`). Spans are moved inline, a field of a known
+    node type calls that type's function directly (no dispatch on the value's type), one that holds no span is
+    kept; other fields go through `_shift`/`_remap`."""
+    if _spanless(cls):
+        return lambda v, a, b: v
+    generic = "remap" if remap else "shift"
+    args, scope = [], {"cls": cls, "shift": _shift, "remap": _remap, "remap_span": _remap_span, "Span": ast.Span,
+                       "NO_FILE": ast.NO_SPAN.file}  # fmt: skip
+    for f in dataclass_fields(cls):
+        kind = str(f.type)
+        target = _field_class(cls, kind)
+        name = generic
+        if target is not None and target is not ast.Node and target is not cls:
+            name = f"{generic}_{target.__name__}"
+            scope[name] = _mover_of(target, remap)
+        if kind in _PLAIN or (target is not None and target is not cls and _spanless(target)):
             args.append(f"v.{f.name}")
-        elif f.type == "Span":
-            args.append(f"span(v.{f.name}, lines, chars)")
+        elif kind == "Span":
+            args.append(f"remap_span(v.{f.name}, a)" if remap else _MOVED_SPAN.format(f.name))
+        elif kind.startswith("tuple["):
+            args.append(f"tuple([{name}(x, a, b) for x in v.{f.name}])")
+        elif kind.endswith(" | None"):
+            args.append(f"(None if (x := v.{f.name}) is None else {name}(x, a, b))")
         else:
-            args.append(f"shift(v.{f.name}, lines, chars)")
-    code = f"def shift_one(v, lines, chars):\n    return cls({', '.join(args)})\n"
-    scope: dict[str, Any] = {"cls": cls, "span": _shift_span, "shift": _shift}
+            args.append(f"{name}(v.{f.name}, a, b)")
+    head = f"def {generic}_{cls.__name__}(v, a, b):\n"
+    if cls.__dataclass_params__.frozen and not hasattr(cls, "__post_init__"):  # type: ignore[attr-defined]
+        # A frozen node's `__init__` stores each field through `object.__setattr__`; the slots' own setters
+        # build the same object in half the time.
+        fields = dataclass_fields(cls)
+        scope |= {f"set_{f.name}": getattr(cls, f.name).__set__ for f in fields}
+        sets = "".join(f"    set_{f.name}(o, {arg})\n" for f, arg in zip(fields, args, strict=True))
+        code = f"{head}    o = new(cls)\n{sets}    return o\n"
+        scope["new"] = object.__new__
+    else:
+        code = f"{head}    return cls({', '.join(args)})\n"
     exec(code, scope)  # noqa: S102 - the code is built from the field names of our own dataclasses
-    return scope["shift_one"]
+    return scope[f"{generic}_{cls.__name__}"]
+
+
+_REMAPPERS: dict[type, Callable[[Any, Any, Any], Any]] = {}
+
+
+def _mover_of(cls: type, remap: bool = False) -> Callable[[Any, Any, Any], Any]:
+    table = _REMAPPERS if remap else _SHIFTERS
+    found = table.get(cls)
+    if found is None:
+        if cls is ast.Span:
+            found = (lambda s, moves, _: _remap_span(s, moves)) if remap else _shift_span
+        else:
+            found = _mover(cls, remap)
+        table[cls] = found
+    return found
+
+
+_SHIFTABLE = frozenset((ast.__name__, ir.__name__, Diagnostic.__module__))  # modules of the dataclasses moved
+
+
+def _movable(kind: type) -> bool:
+    return kind.__module__ in _SHIFTABLE and is_dataclass(kind) and kind is not ir.Model
 
 
 def _shift(value: Any, lines: int, chars: int) -> Any:
-    """`value` with every span in it moved down `lines` lines and on `chars` characters (columns stay)."""
+    """`value` with every span in it moved down `lines` lines and on `chars` characters (columns stay):
+    syntax trees, diagnostics, and the resolved entities built from them."""
     kind = type(value)
     if kind is tuple:
         return tuple([_shift(v, lines, chars) for v in value])
     shift = _SHIFTERS.get(kind)
     if shift is None:
-        if not isinstance(value, ast.Node | ast.Comment | ast.Span | Diagnostic | Edit):
+        if not _movable(kind):
             return value
-        shift = _SHIFTERS[kind] = _shift_span if kind is ast.Span else _shifter(kind)
+        shift = _mover_of(kind)
     return shift(value, lines, chars)
+
+
+def _remap_span(s: ast.Span, moves: list[Move]) -> ast.Span:
+    for file, start, end, lines, chars in moves:
+        if start <= s.start < end and s.file == file:
+            if not lines and not chars:
+                return s
+            return ast.Span(s.file, s.line + lines, s.column, s.end_line + lines, s.end_column,
+                            s.start + chars, s.end + chars)  # fmt: skip
+    return s
+
+
+def _remap(value: Any, moves: list[Move], _: Any = None) -> Any:
+    """`value` with each span in it moved as the first of `moves` it starts in says (others stay)."""
+    kind = type(value)
+    if kind is tuple:
+        return tuple([_remap(v, moves) for v in value])
+    remap = _REMAPPERS.get(kind)
+    if remap is None:
+        if not _movable(kind):
+            return value
+        remap = _mover_of(kind, remap=True)
+    return remap(value, moves, None)
 
 
 def _module_span(file: str, parts: list[ast.Module]) -> ast.Span:
@@ -354,7 +478,10 @@ def _split(result: ParseResult, text: str, starts: list[int]) -> dict[str, _Piec
         grouped[piece_of(d.span.start)][2].append(d)
     out: dict[str, _Piece] = {}
     line = 0
-    for start, end, (ns, cs, ds) in zip(starts, ends, grouped, strict=True):
+    repairs = [0] * len(starts)
+    for at in result.repairs:
+        repairs[piece_of(at)] += 1
+    for start, end, (ns, cs, ds), n_repairs in zip(starts, ends, grouped, repairs, strict=True):
         header = next((n for n in ns if isinstance(n, ast.Header)), None)
         imports = tuple(n for n in ns if isinstance(n, ast.Import))
         entities = tuple(n for n in ns if not isinstance(n, ast.Header | ast.Import))
@@ -362,7 +489,8 @@ def _split(result: ParseResult, text: str, starts: list[int]) -> dict[str, _Piec
         span = (ast.Span(m.file, spans[0].line, spans[0].column, spans[-1].end_line, spans[-1].end_column,
                          spans[0].start, spans[-1].end) if spans else ast.NO_SPAN)  # fmt: skip
         piece = text[start:end]
-        out[piece] = _Piece(line, start, ast.Module(header, imports, entities, m.file, tuple(cs), span), tuple(ds))
+        module = ast.Module(header, imports, entities, m.file, tuple(cs), span)
+        out[piece] = _Piece(line, start, module, tuple(ds), n_repairs)
         line += piece.count("\n")
     return out
 
@@ -378,19 +506,25 @@ def parse_buffer(text: str, file: str) -> ParseResult:
     new: dict[str, _Piece] = {}
     parts: list[ast.Module] = []
     diags: list[Diagnostic] = []
-    line = 0
+    line = repairs = 0
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         piece = text[start:end]
         cached = new.get(piece) or old.get(piece)
         if cached is None:
             result = parse(piece, file)
-            if any(d.code not in _LOCAL_ERRORS for d in result.diagnostics):  # or a warning about the whole file
+            if not _stands_alone(result):  # or a warning about the whole file
                 return _parse_whole(text, file, starts, {**old, **new})
-            cached = _Piece(0, 0, result.module, result.diagnostics)
+            cached = _Piece(0, 0, result.module, result.diagnostics, len(result.repairs))
         if (cached.line, cached.offset) != (line, start):
             lines, chars = line - cached.line, start - cached.offset
-            cached = _Piece(line, start, _shift(cached.module, lines, chars), _shift(cached.diagnostics, lines, chars))
+            moved = _Piece(line, start, _shift(cached.module, lines, chars),
+                           _shift(cached.diagnostics, lines, chars), cached.repairs)  # fmt: skip
+            move = (file, cached.offset, cached.offset + len(piece), lines, chars)
+            for was, now in zip(cached.module.entities, moved.module.entities, strict=True):
+                _MOVED[id(now)] = (now, was, move)  # the semantic stage moves what it built from `was`
+            cached = moved
         new[piece] = cached
+        repairs += cached.repairs
         parts.append(cached.module)
         diags.extend(cached.diagnostics)
         line += piece.count("\n")
@@ -400,7 +534,7 @@ def parse_buffer(text: str, file: str) -> ParseResult:
     for m in parts:
         in_order &= not (m.imports and seen_entity)
         seen_entity |= bool(m.entities)
-    if not in_order:  # the whole file's parse reports where they belong
+    if not in_order or repairs >= _MAX_REPAIRS:  # the whole file's parse reports where they belong (or panics)
         return _parse_whole(text, file, starts, {**old, **new})
     _PIECES[key] = new
     module = ast.Module(
@@ -438,9 +572,21 @@ def _parse_any(data: str | bytes, file: str) -> ParseResult:
     return parse_buffer(data, file) if isinstance(data, str) else _parse_disk(file, data)
 
 
+_SEMANTIC: dict[str, AnalysisCache] = {}  # root file key -> the semantic stage's last run over its model
+_MOVED: dict[int, tuple[Any, Any, Move]] = {}  # id(entity) -> (it, the entity it was moved from, how)
+
+
 def load_model(text: str, file: str) -> LoadResult:
-    """`loader.load_text(text, file, overlay=<open buffers>)`, with the parses above (tests check they agree)."""
-    return loader.load_text(text, file, overlay=_OPEN_TEXTS, parser=_parse_any)
+    """`loader.load_text(text, file, overlay=<open buffers>)`, with the parses above and the semantic stage
+    re-using the entities an edit did not touch or only moved (tests check they agree)."""
+    cache = _SEMANTIC.get(_file_key(file))
+    if cache is None:
+        cache = _SEMANTIC[_file_key(file)] = AnalysisCache(_remap, _shift)
+    cache.moved = _MOVED
+    try:
+        return loader.load_text(text, file, overlay=_OPEN_TEXTS, parser=_parse_any, cache=cache, key=_file_key)
+    finally:
+        _MOVED.clear()
 
 
 # ---- the server ----------------------------------------------------------------------------------
@@ -451,8 +597,15 @@ class Analysis:
     file: str
     text: _Text
     result: LoadResult
-    index: Index
     sql: dict[str, CompileResult | str] = field(default_factory=dict)  # dialect -> DDL, or why there is none
+    built_index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """Built when a feature first asks: publishing the diagnostics of an edit does not wait for it."""
+        if self.built_index is None:
+            self.built_index = build_index(self.result)
+        return self.built_index
 
 
 class ModelcServer(LanguageServer):
@@ -474,7 +627,7 @@ class ModelcServer(LanguageServer):
         _OPEN_URIS[_file_key(file)] = uri
         # imports are read from open buffers first: importers see what the user sees, saved or not
         result = load_model(doc.source, file)
-        analysis = Analysis(file, _Text(doc.source.removeprefix("\ufeff")), result, build_index(result))
+        analysis = Analysis(file, _Text(doc.source.removeprefix("\ufeff")), result)
         self.analyses[uri] = analysis
         self.publish(uri, analysis)
         self.collect_garbage_later()
@@ -714,6 +867,7 @@ def did_close(ls: ModelcServer, params: types.DidCloseTextDocumentParams) -> Non
     _OPEN_TEXTS.pop(_file_key(file), None)
     _OPEN_URIS.pop(_file_key(file), None)
     _PIECES.pop(_file_key(file), None)
+    _SEMANTIC.pop(_file_key(file), None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
     ls.publish_imported(uri, {})  # withdraw what this root reported in its imports
     ls.analyse_importers(uri, file)  # they now read the file from disk, unsaved edits gone

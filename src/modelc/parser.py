@@ -68,6 +68,11 @@ class ParseResult:
     module: ast.Module
     diagnostics: tuple[Diagnostic, ...]
     text: str
+    # For the language server, which parses a file statement by statement: the offsets of the repairs the
+    # driver weighed (a file gets at most `_MAX_REPAIRS`), and whether a look-ahead ran into the end of the
+    # text (then what follows in a longer text might have changed how an error was read).
+    repairs: tuple[int, ...] = ()
+    clipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -236,6 +241,8 @@ class _Driver:
         self.quiet_lines = set(quiet_lines)  # lines that already carry an error
         self.panic = False  # a token was dropped: quiet until one is shifted
         self.repairs = 0
+        self.repair_at: list[int] = []  # text offsets of the repairs counted in `repairs`
+        self.clipped = False  # a look-ahead or a repair's horizon reached the end of the text
         self.skipping = False  # dropping a misplaced `import`/`model` statement
         self.last: Token | None = None  # the last real token shifted
         self.braces: list[_Brace] = []
@@ -419,6 +426,8 @@ class _Driver:
         stop = min(len(self.text), tok.end_pos + _LOOKAHEAD_CHARS)
         nl = self.text.find("\n", tok.end_pos, stop)
         nl2 = self.text.find("\n", nl + 1, stop) if nl >= 0 else -1
+        if nl2 < 0 and stop == len(self.text):
+            self.clipped = True
         return nl2 if nl2 >= 0 else stop
 
     def score(self, prefix: Sequence[Token], first: Token | None, ahead: Lookahead) -> Score:
@@ -526,7 +535,7 @@ class _Driver:
     def defer(self, tok: Token, repair: Callable[[], None]) -> bool:
         """Read `tok` as it is for now, but if the parse fails within the look-ahead that preferred `repair`,
         go back and make the repair instead. So valid input, however it is laid out, gets no diagnostic."""
-        self.repairs += 1
+        self.count_repair(tok)
         values = _detached(self.ps.value_stack)
         saved = (copy(self.ip.lexer_thread.state), self.ps.state_stack[:], values, self.braces[:], self.last,
                  self.entity_start, self.header_line, self.first_entity_line, set(self.quiet_lines),
@@ -620,6 +629,10 @@ class _Driver:
 
         return self.defer(tok, read_as_keyword)
 
+    def count_repair(self, tok: Token) -> None:
+        self.repairs += 1
+        self.repair_at.append(tok.start_pos or 0)
+
     # -- at an error
     def on_error(self, tok: Token) -> None:
         if tok.type == "$END":
@@ -641,7 +654,7 @@ class _Driver:
             self.report(self.unexpected(tok, accepts))
             self.panic = True
             return
-        self.repairs += 1
+        self.count_repair(tok)
         rest = self.lookahead(tok)
         span = self.token_span(tok)
         # (rank, invented tokens, what `tok` becomes or None to drop it, the diagnostic); lower ranks win ties
@@ -1373,4 +1386,4 @@ def _parse(source: str | bytes, file: str) -> ParseResult:
         diags.append(warning("W102", "the file defines nothing" + (" (only comments)" if comments else ""),
                              ast.Span(file, 1, 1, 1, 1), hint="start with `model NAME`"))  # fmt: skip
     diags.sort(key=Diagnostic.sort_key)
-    return ParseResult(module, tuple(diags), text)
+    return ParseResult(module, tuple(diags), text, tuple(driver.repair_at), driver.clipped)

@@ -18,7 +18,7 @@ import decimal
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -348,6 +348,70 @@ class _Items:
         return self.by_slot.get(slot, [])
 
 
+# ---- re-use between runs (the language server) ------------------------------------------------------
+#
+# Building an entity reads the analyzer's state only through `resolve` (the AST and the built entity a name
+# stands for, and on an error the names of a kind) and, for a PIT, the satellites of its hub; it writes
+# diagnostics, its own table's columns (`targets`), the sources it uses, its hub's satellites and its
+# relationship tests. A `_Trace` records all of that; the next run replays it instead of building again when
+# the entity is the same object (its statement was not parsed again, nor moved) and every read gives the same
+# object (or equal names) again. So a run with a cache gives exactly what a run without one gives.
+#
+# An edit above a statement moves it: the language server then hands over a new tree, the old one with every
+# span moved by (lines, chars), and says so in `AnalysisCache.moved`, with the text range the old tree came
+# from. Such an entity is replayed with its results moved: spans in its own range move as it did, spans that
+# came from an entity it read (a source's columns in a dimension) as that entity moved (not at all if it is
+# the same object), so every read must give the same object or the one moved from it. Not when a diagnostic
+# of it could quote a line number that moved ("first at line 12").
+
+
+# (file, start, end, lines, chars): the spans that start in [start, end) of `file` moved by (lines, chars)
+Move = tuple[str, int, int, int, int]
+
+
+@dataclass(slots=True)
+class _Trace:
+    entity: Any  # the AST entity built
+    reads: list[tuple[str, Any, Any]]  # (what, key, value seen): "index"/"built" by identity, "names"/"sats" by ==
+    built: ir.Entity | None = None
+    diags: list[Diagnostic] = dataclasses.field(default_factory=list)
+    targets: list[tuple[str, Target | None]] = dataclasses.field(default_factory=list)
+    used: list[str] = dataclasses.field(default_factory=list)
+    sats: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (hub, satellite)
+    pending: list[tuple[str, ast.TestReferences]] = dataclasses.field(default_factory=list)
+
+
+class AnalysisCache:
+    """What `analyze` built last time, per entity name, for the next run over an edited model."""
+
+    def __init__(
+        self,
+        remap: Callable[[Any, list[Move]], Any] | None = None,
+        shift: Callable[[Any, int, int], Any] | None = None,
+    ) -> None:
+        self.traces: dict[str, _Trace] = {}
+        self.hash_type: ir.Type | None = None
+        self.reused = 0  # entities replayed in the last run (for tests and profiling)
+        # id(new AST entity) -> (it, the entity it was moved from, how): filled by the caller before a run
+        self.moved: Mapping[int, tuple[Any, Any, Move]] = {}
+        # `remap(value, moves)`: `value` (trees, diagnostics, IR) with each span moved as the first move whose
+        # range it starts in says, the others kept. None: moved entities are built again. `shift(value, lines,
+        # chars)` moves every span alike (faster), when everything the entity's results came from moved alike.
+        self.remap = remap
+        self.shift = shift
+
+
+class _Targets(dict):
+    """The analyzer's `targets`, logging what a traced build sets."""
+
+    trace: _Trace | None = None
+
+    def __setitem__(self, key: str, value: Target | None) -> None:
+        if self.trace is not None:
+            self.trace.targets.append((key, value))
+        super().__setitem__(key, value)
+
+
 class _Analyzer:
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
@@ -355,7 +419,10 @@ class _Analyzer:
         self.order: list[Any] = []  # AST entities in declaration order, duplicates left out
         self.names: dict[str, list[str]] = defaultdict(list)  # kind -> names, for did-you-mean hints
         self.built: dict[str, ir.Entity] = {}
-        self.targets: dict[str, Target | None] = {}
+        self.targets: _Targets = _Targets()
+        self.trace: _Trace | None = None  # of the entity being built, when a cache is kept
+        # id(entity built) -> (it, the one it was moved from, how, whether all its spans moved alike)
+        self.moved_built: dict[int, tuple[Any, Any, list[Move], bool]] = {}
         self.used_sources: set[str] = set()
         self.sats_by_hub: dict[str, list[str]] = defaultdict(list)
         self.pending: list[tuple[str, ast.TestReferences]] = []  # relationship tests, checked last
@@ -411,7 +478,9 @@ class _Analyzer:
         return None
 
     # -- entry point
-    def run(self, modules: Sequence[ast.Module]) -> tuple[ir.Model | None, list[Diagnostic]]:
+    def run(
+        self, modules: Sequence[ast.Module], cache: AnalysisCache | None = None
+    ) -> tuple[ir.Model | None, list[Diagnostic]]:
         root = modules[0] if modules else None
         name = _model_name(root)
         settings = self.settings(root.header if root is not None else None, name)
@@ -424,9 +493,28 @@ class _Analyzer:
         by_kind: dict[str, list[Any]] = defaultdict(list)
         for entity in self.order:
             by_kind[entity.kind].append(entity)
+        old = cache.traces if cache is not None and cache.hash_type == self.hash_type else {}
+        traces: dict[str, _Trace] = {}
         for kind in PHASES:
             for entity in by_kind[kind]:
-                self.built[ast.entity_name(entity)] = builders[kind](entity)
+                entity_name = ast.entity_name(entity)
+                if cache is None:
+                    self.built[entity_name] = builders[kind](entity)
+                    continue
+                trace = old.get(entity_name)
+                if trace is not None and trace.entity is entity and self.still(trace):
+                    self.replay(trace)
+                    cache.reused += 1
+                elif trace is not None and (moved := self.moved_trace(cache, trace, entity)) is not None:
+                    trace = moved
+                    self.replay(trace)
+                    cache.reused += 1
+                else:
+                    trace = self.traced(entity, builders[kind])
+                traces[entity_name] = trace
+                self.built[entity_name] = trace.built  # type: ignore[assignment]
+        if cache is not None:
+            cache.traces, cache.hash_type = traces, self.hash_type
         self.check_relationships()
         self.check_unused_sources(by_kind["source"])
         self.diags.sort(key=Diagnostic.sort_key)
@@ -434,6 +522,102 @@ class _Analyzer:
             return None, self.diags
         entities = tuple(self.built[ast.entity_name(e)] for e in self.order)
         return ir.Model(name, settings, entities, tuple(m.file for m in modules)), self.diags
+
+    # -- re-use (see `_Trace`)
+    def traced(self, entity: Any, build: Any) -> _Trace:
+        trace = self.trace = self.targets.trace = _Trace(entity, [])
+        first = len(self.diags)
+        try:
+            trace.built = build(entity)
+        finally:
+            self.trace = self.targets.trace = None
+        trace.diags = self.diags[first:]
+        return trace
+
+    def note(self, what: str, key: Any, value: Any) -> Any:
+        if self.trace is not None:
+            self.trace.reads.append((what, key, value))
+        return value
+
+    def still(self, trace: _Trace) -> bool:
+        """Whether every read of `trace` gives the same now."""
+        for what, key, value in trace.reads:
+            if what == "index":
+                if self.index.get(key) is not value:
+                    return False
+            elif what == "built":
+                if self.built.get(key) is not value:
+                    return False
+            elif what == "names":
+                if tuple(n for k in key for n in self.names.get(k, ())) != value:
+                    return False
+            elif tuple(self.sats_by_hub.get(key, ())) != value:  # "sats"
+                return False
+        return True
+
+    def moved_trace(self, cache: AnalysisCache, trace: _Trace, entity: Any) -> _Trace | None:
+        """`trace` moved along with `entity`, if it was moved from the entity traced and all it read is the same
+        or moved from what it read then."""
+        found = cache.moved.get(id(entity))
+        if found is None or found[0] is not entity or found[1] is not trace.entity or cache.remap is None:
+            return None
+        moves = [found[2]]
+        uniform = True  # every span in its results moved alike (none came from an entity that stayed)
+        reads = []
+        for what, key, value in trace.reads:
+            now = value
+            if what == "index":
+                now = self.index.get(key)
+                if now is not value:
+                    was = cache.moved.get(id(now))
+                    if was is None or was[0] is not now or was[1] is not value:
+                        return None
+                    moves.append(was[2])
+            elif what == "built":
+                now = self.built.get(key)
+                if now is not value:
+                    was = self.moved_built.get(id(now))
+                    if was is None or was[0] is not now or was[1] is not value:
+                        return None
+                    moves += was[2]
+                    uniform &= was[3]
+                elif value is not None:
+                    uniform = False
+            elif what == "names":
+                if tuple(n for k in key for n in self.names.get(k, ())) != value:
+                    return None
+            elif tuple(self.sats_by_hub.get(key, ())) != value:
+                return None
+            reads.append((what, key, now))
+        if trace.diags and any(m[3] for m in moves):  # a message may quote a line that moved
+            return None
+        remap, shift, (_, _, _, lines, chars) = cache.remap, cache.shift, moves[0]
+        uniform = uniform and shift is not None and all(m[3:] == (lines, chars) for m in moves)
+
+        def move(value: Any) -> Any:
+            return shift(value, lines, chars) if uniform else remap(value, moves)  # type: ignore[misc]
+
+        moved = _Trace(
+            entity,
+            reads,
+            move(trace.built),
+            [move(d) for d in trace.diags],
+            trace.targets,  # read for names, types and `pii` only: their spans never reach a diagnostic
+            trace.used,
+            trace.sats,
+            [(name, move(node)) for name, node in trace.pending],
+        )
+        self.moved_built[id(moved.built)] = (moved.built, trace.built, moves, uniform)
+        return moved
+
+    def replay(self, trace: _Trace) -> None:
+        self.diags.extend(trace.diags)
+        for key, target in trace.targets:
+            dict.__setitem__(self.targets, key, target)
+        self.used_sources.update(trace.used)
+        for hub, sat in trace.sats:
+            self.sats_by_hub[hub].append(sat)
+        self.pending.extend(trace.pending)
 
     def collect(self, modules: Sequence[ast.Module]) -> None:
         """Index every entity by name once; a second declaration of a name is reported and skipped."""
@@ -493,9 +677,10 @@ class _Analyzer:
         name = ref.value
         if not name:
             return None
-        target = self.index.get(name)
+        target = self.note("index", name, self.index.get(name))
         if target is None or target.kind not in kinds:  # only an error lists them (O(entities) per call)
-            candidates = [n for k in kinds for n in self.names[k]]
+            candidates = [n for k in kinds for n in self.names.get(k, ())]
+            self.note("names", kinds, tuple(candidates))
         if target is None:
             self.unknown(
                 code, f"unknown {what} `{name}`", ref.span, name, candidates, qualified=isinstance(ref, ast.QName)
@@ -512,7 +697,9 @@ class _Analyzer:
             return None
         if target.kind == "source":
             self.used_sources.add(name)
-        return self.built.get(name)
+            if self.trace is not None:
+                self.trace.used.append(name)
+        return self.note("built", name, self.built.get(name))
 
     def source_scope(self, ref: ast.QName) -> _Scope:
         source = self.resolve(ref, ("source",), "E203", "source")
@@ -771,6 +958,8 @@ class _Analyzer:
                     out.append(ir.DataTest("accepted_range", names, low=low, high=high, span=t.span))
                 case ast.TestReferences():
                     self.pending.append((entity, t))
+                    if self.trace is not None:
+                        self.trace.pending.append((entity, t))
                     refs = tuple(n.value for n in t.target_columns)
                     out.append(
                         ir.DataTest("relationships", names, ref_entity=t.entity.value, ref_columns=refs, span=t.span)
@@ -1334,6 +1523,8 @@ class _Analyzer:
             hint = f"the key of hub `{parent.name}` is looked up by name; map it: `of {parent.name}(...)`"
             parent_columns = self.match_key(e.parent_columns, parent.key, scope, f"hub `{parent.name}`", ref.span, hint)
             self.sats_by_hub[parent.name].append(name)
+            if self.trace is not None:
+                self.trace.sats.append((parent.name, name))
         elif isinstance(parent, ir.Link):
             if e.parent_columns:
                 self.err(
@@ -1486,6 +1677,7 @@ class _Analyzer:
         if node is None:
             # Default: every satellite of the hub, in declaration order.
             satellites = list(self.sats_by_hub.get(e.hub.value, ())) if hub is not None else []
+            self.note("sats", e.hub.value, tuple(satellites) if hub is not None else ())
             if hub is not None and not satellites:
                 self.err(
                     "E313",
@@ -1505,7 +1697,7 @@ class _Analyzer:
                         f"satellite `{sat.name}` belongs to `{sat.parent}`, not to hub `{hub.name}`",
                         n.span,
                         hint=("satellites of the hub: " + _listing(self.sats_by_hub[hub.name]))
-                        if self.sats_by_hub.get(hub.name)
+                        if self.note("sats", hub.name, tuple(self.sats_by_hub.get(hub.name, ())))
                         else None,
                     )
                 satellites.append(n.value)
@@ -1581,12 +1773,18 @@ class _Analyzer:
         return ir.Spine(every, start, end)  # type: ignore[arg-type]
 
 
-def analyze(modules: Sequence[ast.Module]) -> tuple[ir.Model | None, list[Diagnostic]]:
+def analyze(
+    modules: Sequence[ast.Module], cache: AnalysisCache | None = None
+) -> tuple[ir.Model | None, list[Diagnostic]]:
     """Resolve and check `modules` (the root file first, then the files it imports).
 
-    Returns the model (None when there is any error) and every diagnostic, sorted.
+    Returns the model (None when there is any error) and every diagnostic, sorted. With a `cache` (kept by
+    the caller between runs over an edited model), entities whose statements and references did not change
+    are taken from the last run: same result, less work.
     """
     from .parser import fewer_collections
 
+    if cache is not None:
+        cache.reused = 0
     with fewer_collections():
-        return _Analyzer().run(modules)
+        return _Analyzer().run(modules, cache)
