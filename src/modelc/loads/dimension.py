@@ -331,9 +331,13 @@ class DimensionLoad:
                 f", CASE WHEN l.{q(self.sk)} IS NOT NULL AND {same} THEN 1 ELSE 0 END AS _mc_same, "
                 f"CASE WHEN b._mc_ts = l.{q(CHANGED_AT)} THEN 1 ELSE 0 END AS _mc_at_asof"
             )
+        # `_mc_n`: 1 for a key's only row, 2 for a key with several; joining back the few keys with several
+        # rows is cheaper than a count window over the whole batch
+        keys = ", ".join(q(k) for k in self.keys)
         counted = (
-            f"(SELECT bb.*, COUNT(*) OVER (PARTITION BY {', '.join('bb.' + q(k) for k in self.keys)}) AS _mc_n "
-            f"FROM {self.n.batch} AS bb) AS b"
+            f"(SELECT bb.*, CASE WHEN mk.{q(self.keys[0])} IS NULL THEN 1 ELSE 2 END AS _mc_n "
+            f"FROM {self.n.batch} AS bb LEFT JOIN (SELECT {keys} FROM {self.n.batch} GROUP BY {keys} "
+            f"HAVING COUNT(*) > 1) AS mk ON {on(self.keys, 'bb', 'mk')}) AS b"
         )
         if self._snapshot_deleting():
             # Keys of open latest versions that the batch lacks come out of the same join as `absent` rows

@@ -295,8 +295,18 @@ SELECT
 FROM (
   SELECT
     bb.*,
-    COUNT(*) OVER (PARTITION BY bb.customer_id) AS _mc_n
+    CASE WHEN mk.customer_id IS NULL THEN 1 ELSE 2 END AS _mc_n
   FROM _mc_customer_batch AS bb
+  LEFT JOIN (
+    SELECT
+      customer_id
+    FROM _mc_customer_batch
+    GROUP BY
+      customer_id
+    HAVING
+      COUNT(*) > 1
+  ) AS mk
+    ON bb.customer_id = mk.customer_id
 ) AS b
 FULL JOIN lat AS l
   ON b.customer_id = l.customer_id
@@ -1103,8 +1113,18 @@ FROM (
   FROM (
     SELECT
       bb.*,
-      COUNT(*) OVER (PARTITION BY bb.product_id) AS _mc_n
+      CASE WHEN mk.product_id IS NULL THEN 1 ELSE 2 END AS _mc_n
     FROM _mc_product_batch AS bb
+    LEFT JOIN (
+      SELECT
+        product_id
+      FROM _mc_product_batch
+      GROUP BY
+        product_id
+      HAVING
+        COUNT(*) > 1
+    ) AS mk
+      ON bb.product_id = mk.product_id
   ) AS b
   LEFT JOIN lat AS l
     ON b.product_id = l.product_id
