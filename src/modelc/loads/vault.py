@@ -259,21 +259,33 @@ def plan_satellite(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     group = ", ".join(q(c) for c in ident)
     check = f"SELECT {group} FROM {q(tag)} GROUP BY {group} HAVING COUNT(*) > 1"
     message = f"satellite {sat.name}: different rows for one key in one batch"
-    # The latest stored rows of the batch's keys (for a multi-active satellite the whole set of the latest
-    # load), staged once; a key changed when its batch set and its latest set differ either way. Uncorrelated
-    # (EXCEPT, IN) so every engine plans it as joins.
     latest, new = f"_mc_{sat.name}_latest", f"_mc_{sat.name}_new"
-    image = ", ".join(q(c) for c in [*ident, HASH_DIFF])
-    stage_latest = (
-        f"CREATE TEMPORARY TABLE {q(latest)} AS SELECT {image} FROM (SELECT t.*, RANK() OVER "
-        f"(PARTITION BY t.{q(hk)} ORDER BY t.{q(LOAD_TS)} DESC) AS _mc_r FROM {target} AS t "
-        f"WHERE t.{q(hk)} IN (SELECT {q(hk)} FROM {q(tag)})) AS r WHERE _mc_r = 1"
-    )
-    changed = (
-        f"SELECT {q(hk)} FROM (SELECT {image} FROM {q(tag)} EXCEPT SELECT {image} FROM {q(latest)}) AS a "
-        f"UNION SELECT {q(hk)} FROM (SELECT {image} FROM {q(latest)} EXCEPT SELECT {image} FROM {q(tag)}) AS d"
-    )
-    stage_new = f"CREATE TEMPORARY TABLE {q(new)} AS SELECT * FROM {q(tag)} WHERE {q(hk)} IN ({changed})"
+    in_batch = f"t.{q(hk)} IN (SELECT {q(hk)} FROM {q(tag)})"
+    if sub:
+        # Multi-active: the whole set of the latest load of each of the batch's keys, staged once; a key changed
+        # when its batch set and its latest set differ either way. Uncorrelated (EXCEPT, IN): planned as joins.
+        image = ", ".join(q(c) for c in [*ident, HASH_DIFF])
+        stage_latest = (
+            f"CREATE TEMPORARY TABLE {q(latest)} AS SELECT {image} FROM (SELECT t.*, RANK() OVER "
+            f"(PARTITION BY t.{q(hk)} ORDER BY t.{q(LOAD_TS)} DESC) AS _mc_r FROM {target} AS t "
+            f"WHERE {in_batch}) AS r WHERE _mc_r = 1"
+        )
+        changed = (
+            f"SELECT {q(hk)} FROM (SELECT {image} FROM {q(tag)} EXCEPT SELECT {image} FROM {q(latest)}) AS a "
+            f"UNION SELECT {q(hk)} FROM (SELECT {image} FROM {q(latest)} EXCEPT SELECT {image} FROM {q(tag)}) AS d"
+        )
+        stage_new = f"CREATE TEMPORARY TABLE {q(new)} AS SELECT * FROM {q(tag)} WHERE {q(hk)} IN ({changed})"
+        staged = [Step("stage", parse(stage_latest), "latest stored rows"), Step("stage", parse(stage_new), "changed")]
+    else:
+        # One state per key per batch (checked above): a row is new when its hash diff differs from the key's
+        # latest stored one. One join with the latest rows (ROW_NUMBER: (key, load_ts) is unique).
+        stage_new = (
+            f"CREATE TEMPORARY TABLE {q(new)} AS SELECT b.* FROM {q(tag)} AS b LEFT JOIN (SELECT {q(hk)}, "
+            f"{q(HASH_DIFF)} FROM (SELECT t.{q(hk)}, t.{q(HASH_DIFF)}, ROW_NUMBER() OVER (PARTITION BY t.{q(hk)} "
+            f"ORDER BY t.{q(LOAD_TS)} DESC) AS _mc_r FROM {target} AS t WHERE {in_batch}) AS r WHERE _mc_r = 1) AS l "
+            f"ON l.{q(hk)} = b.{q(hk)} WHERE l.{q(hk)} IS NULL OR l.{q(HASH_DIFF)} <> b.{q(HASH_DIFF)}"
+        )
+        staged = [Step("stage", parse(stage_new), "changed")]
     columns = [hk, LOAD_TS, *sub, HASH_DIFF, *payload, RECORD_SOURCE]
     values = ", ".join(
         LOAD_TS_SQL if c == LOAD_TS else lit(sat.record_source) if c == RECORD_SOURCE else f"b.{q(c)}" for c in columns
@@ -282,8 +294,7 @@ def plan_satellite(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
     steps = [
         Step("stage", h.parse(stage), "batch"),
         Step("check", parse(check), "one state per key", message),
-        Step("stage", parse(stage_latest), "latest stored rows"),
-        Step("stage", parse(stage_new), "changed keys' rows"),
+        *staged,
         Step("count", parse(f"SELECT (SELECT COUNT(*) FROM {q(new)}) AS inserted, ({rejected}) AS rejected"), "counts"),
         *system_rows(model, sat.name),
         Step(
@@ -291,7 +302,10 @@ def plan_satellite(sat: ir.Satellite, model: ir.Model) -> LoadPlan:
             parse(f"INSERT INTO {target} ({', '.join(q(c) for c in columns)}) SELECT {values} FROM {q(new)} AS b"),
             "insert",
         ),
-        *[Step("cleanup", parse(f"DROP TABLE IF EXISTS {q(t)}"), "drop staging") for t in (new, latest, tag)],
+        *[
+            Step("cleanup", parse(f"DROP TABLE IF EXISTS {q(t)}"), "drop staging")
+            for t in ((new, latest, tag) if sub else (new, tag))
+        ],
     ]
     return LoadPlan(sat.name, "insert", tuple(steps))
 

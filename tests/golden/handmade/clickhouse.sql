@@ -3323,61 +3323,34 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
-CREATE OR REPLACE TABLE dw._mc_customer_details_latest
-ENGINE=Memory AS
-SELECT
-  customer_h_hk,
-  hash_diff
-FROM (
-  SELECT
-    t.*,
-    RANK() OVER (PARTITION BY t.customer_h_hk ORDER BY t.load_ts DESC) AS _mc_r
-  FROM dw.customer_details AS t
-  WHERE
-    t.customer_h_hk IN (
-      SELECT
-        customer_h_hk
-      FROM dw._mc_customer_details_batch
-    )
-) AS r
-WHERE
-  _mc_r = 1;
-
 CREATE OR REPLACE TABLE dw._mc_customer_details_new
 ENGINE=Memory AS
 SELECT
-  *
-FROM dw._mc_customer_details_batch
+  b.*
+FROM dw._mc_customer_details_batch AS b
+LEFT JOIN (
+  SELECT
+    customer_h_hk,
+    hash_diff
+  FROM (
+    SELECT
+      t.customer_h_hk AS customer_h_hk,
+      t.hash_diff AS hash_diff,
+      ROW_NUMBER() OVER (PARTITION BY t.customer_h_hk ORDER BY t.load_ts DESC) AS _mc_r
+    FROM dw.customer_details AS t
+    WHERE
+      t.customer_h_hk IN (
+        SELECT
+          customer_h_hk
+        FROM dw._mc_customer_details_batch
+      )
+  ) AS r
+  WHERE
+    _mc_r = 1
+) AS l
+  ON l.customer_h_hk = b.customer_h_hk
 WHERE
-  customer_h_hk IN (
-    SELECT
-      customer_h_hk
-    FROM (
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM dw._mc_customer_details_batch
-      EXCEPT DISTINCT
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM dw._mc_customer_details_latest
-    ) AS a
-    UNION DISTINCT
-    SELECT
-      customer_h_hk
-    FROM (
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM dw._mc_customer_details_latest
-      EXCEPT DISTINCT
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM dw._mc_customer_details_batch
-    ) AS d
-  );
+  l.customer_h_hk IS NULL OR l.hash_diff <> b.hash_diff;
 
 SELECT
   (
@@ -3439,8 +3412,6 @@ SELECT
 FROM dw._mc_customer_details_new AS b;
 
 DROP TABLE IF EXISTS dw._mc_customer_details_new;
-
-DROP TABLE IF EXISTS dw._mc_customer_details_latest;
 
 DROP TABLE IF EXISTS dw._mc_customer_details_batch;
 

@@ -3270,59 +3270,33 @@ GROUP BY
 HAVING
   COUNT(*) > 1;
 
-CREATE TEMPORARY TABLE _mc_customer_details_latest AS
-SELECT
-  customer_h_hk,
-  hash_diff
-FROM (
-  SELECT
-    t.*,
-    RANK() OVER (PARTITION BY t.customer_h_hk ORDER BY t.load_ts DESC NULLS LAST) AS _mc_r
-  FROM vault_b.customer_details AS t
-  WHERE
-    t.customer_h_hk IN (
-      SELECT
-        customer_h_hk
-      FROM _mc_customer_details_batch
-    )
-) AS r
-WHERE
-  _mc_r = 1;
-
 CREATE TEMPORARY TABLE _mc_customer_details_new AS
 SELECT
-  *
-FROM _mc_customer_details_batch
+  b.*
+FROM _mc_customer_details_batch AS b
+LEFT JOIN (
+  SELECT
+    customer_h_hk,
+    hash_diff
+  FROM (
+    SELECT
+      t.customer_h_hk,
+      t.hash_diff,
+      ROW_NUMBER() OVER (PARTITION BY t.customer_h_hk ORDER BY t.load_ts DESC NULLS LAST) AS _mc_r
+    FROM vault_b.customer_details AS t
+    WHERE
+      t.customer_h_hk IN (
+        SELECT
+          customer_h_hk
+        FROM _mc_customer_details_batch
+      )
+  ) AS r
+  WHERE
+    _mc_r = 1
+) AS l
+  ON l.customer_h_hk = b.customer_h_hk
 WHERE
-  customer_h_hk IN (
-    SELECT
-      customer_h_hk
-    FROM (
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM _mc_customer_details_batch
-      EXCEPT
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM _mc_customer_details_latest
-    ) AS a
-    UNION
-    SELECT
-      customer_h_hk
-    FROM (
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM _mc_customer_details_latest
-      EXCEPT
-      SELECT
-        customer_h_hk,
-        hash_diff
-      FROM _mc_customer_details_batch
-    ) AS d
-  );
+  l.customer_h_hk IS NULL OR l.hash_diff <> b.hash_diff;
 
 SELECT
   (
@@ -3384,8 +3358,6 @@ SELECT
 FROM _mc_customer_details_new AS b;
 
 DROP TABLE IF EXISTS _mc_customer_details_new;
-
-DROP TABLE IF EXISTS _mc_customer_details_latest;
 
 DROP TABLE IF EXISTS _mc_customer_details_batch;
 
