@@ -148,7 +148,7 @@ class Dialect:
         def put(node: exp.Expression) -> exp.Expression:
             return value.copy() if isinstance(node, exp.Column) and node.name == _VALUE else node
 
-        return template.transform(put)
+        return template.transform(put, copy=False)  # the template is a copy already
 
     def hashing_part(self, node: exp.Expression) -> exp.Expression:
         """`node` in this dialect's words when it is a dialect part of modelc.hashing (a digest, bytes <-> hex,
@@ -163,9 +163,16 @@ class Dialect:
         template = self.hash_helpers.get(what[0])
         return node if template is None else self._fill(template, value)
 
-    def persistent_staging(self, expression: exp.Expression, staged: set[str], schema: str) -> exp.Expression:
+    def _spells(self, node: exp.Expression) -> bool:
+        """Whether `hashing_part(node)` is not `node` itself."""
+        part = hashing.dialect_part(node)
+        return part is not None and (part[0][0] == "digest" or part[0][0] in self.hash_helpers)
+
+    def persistent_staging(
+        self, expression: exp.Expression, staged: set[str], schema: str, copy: bool = True
+    ) -> exp.Expression:
         """`expression` with the load's temporary tables (`staged`) as ordinary tables of `schema`: for
-        dialects without `temporary_tables` (overridden there)."""
+        dialects without `temporary_tables` (overridden there). `copy=False` may change `expression` itself."""
         return expression
 
     # ---- DDL ----
@@ -173,24 +180,50 @@ class Dialect:
     def render(self, expression: exp.Expression, pretty: bool = True) -> str:
         """SQL of `expression` in this dialect, every identifier written by the quoting rule: DDL and loads
         agree on names whatever quoting their expressions were built with (on Snowflake it matters)."""
-        return self.with_names(expression).sql(dialect=self.sqlglot_name, pretty=pretty)
+        # the named tree is a copy of our own: the generator need not copy it again
+        return self.with_names(expression).sql(dialect=self.sqlglot_name, pretty=pretty, copy=False)
 
-    def with_names(self, expression: exp.Expression) -> exp.Expression:
-        """A copy of `expression` whose identifiers follow this dialect's quoting rule, and whose hashing parts
-        are written the dialect's way (`hashing_part`)."""
+    def with_names(self, expression: exp.Expression, copy: bool = True) -> exp.Expression:
+        """A copy of `expression` (`expression` itself, changed, when `copy` is False) whose identifiers follow
+        this dialect's quoting rule, and whose hashing parts are written the dialect's way (`hashing_part`)."""
+        if copy:
+            expression = expression.copy()
+        return self._name(expression)
 
-        if self.extract_iso_week:
-            expression = expression.transform(lambda n: extract_parts(n, self.extract_iso_week))
-
-        def rewrite(node: exp.Expression) -> exp.Expression:
-            # A parsed ClickHouse ENGINE is an Identifier too, but a keyword-like name, not a column or table.
-            if isinstance(node, exp.Identifier) and not isinstance(node.parent, exp.EngineProperty):
-                return self.identifier(node.name)
-            spelled = self.hashing_part(node)
-            # A replaced node's children are not visited by `transform`: name (and spell) them here.
-            return node if spelled is node else self.with_names(spelled)
-
-        return expression.transform(rewrite)
+    def _name(self, expression: exp.Expression) -> exp.Expression:
+        """In place and in one walk, what two transforms in turn did: `extract_parts` (dialects with
+        `extract_iso_week`), then `rewrite`, which gives every identifier the spelling of `self.identifier` and
+        replaces hashing parts by `with_names(hashing_part(node))`. Each node is visited once with a flag: whether
+        `extract_parts` still applies there (`transform` does not visit the children of a node it replaced)."""
+        fold_upper, iso_week = self._fold_upper, self.extract_iso_week
+        stack = [(expression, iso_week is not None)]
+        while stack:
+            node, parts = stack.pop()
+            if parts:
+                extracted = extract_parts(node, iso_week)  # type: ignore[arg-type]
+                if extracted is not node:
+                    expression = replace_node(extracted, node, expression)
+                    node, parts = extracted, False
+            if type(node) is exp.Identifier:
+                # A parsed ClickHouse ENGINE is an Identifier too, but a keyword-like name, not a column or table.
+                if not isinstance(node.parent, exp.EngineProperty):
+                    _respell(node, *identifiers.spelling(node.name, fold_upper))
+                continue  # no child nodes
+            if node._meta and self._spells(node):
+                if parts:  # its argument as `extract_parts` had left it before `rewrite` ran
+                    node.transform(lambda n: extract_parts(n, iso_week), copy=False)  # type: ignore[arg-type]
+                # `spelled` is a new tree (`_fill`) whose nodes the loop does not visit: name (and spell) them.
+                spelled = self.with_names(self.hashing_part(node), copy=False)
+                if node is expression:
+                    return spelled
+                node.replace(spelled)
+                continue
+            for value in node.args.values():
+                if type(value) is list:
+                    stack.extend((v, parts) for v in value if isinstance(v, exp.Expr))
+                elif isinstance(value, exp.Expr):
+                    stack.append((value, parts))
+        return expression
 
     def create_schema(self, schema: str) -> exp.Create:
         return exp.Create(this=exp.Table(this=self.identifier(schema)), kind="SCHEMA", exists=True)
@@ -277,6 +310,23 @@ class Dialect:
         return {flag: getattr(self, flag) for flag, _ in CAPABILITIES} | {
             "physical_options": sorted(self.physical_options)
         }
+
+
+def replace_node(new: exp.Expression, node: exp.Expression, root: exp.Expression) -> exp.Expression:
+    """Put `new` in the place of `node` in the tree `root`; returns the root (`new` when `node` was the root)."""
+    if node is root:
+        return new
+    node.replace(new)
+    return root
+
+
+def _respell(node: exp.Identifier, text: str, quoted: bool) -> None:
+    """Make `node` what `exp.Identifier(this=text, quoted=quoted)` in its place would be, without building one."""
+    node.args = {"this": text, "quoted": quoted}
+    node.comments = node._type = node._meta = None
+    while node is not None and node._hash is not None:  # cached hashes of the node and its ancestors are stale
+        node._hash = None
+        node = node.parent
 
 
 def _and(words: list[str]) -> str:

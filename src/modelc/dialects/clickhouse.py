@@ -11,7 +11,7 @@ from sqlglot import exp
 from .. import ir
 from ..diagnostics import Diagnostic, did_you_mean, error, warning
 from ..plan import ColumnSpec, TableSpec
-from .base import E_OPTION, W_NULLABLE_KEY, Dialect, bad_option, temporal_unit
+from .base import E_OPTION, W_NULLABLE_KEY, Dialect, bad_option, replace_node, temporal_unit
 
 # Engines whose only required clause is ORDER BY (ReplacingMergeTree gets its version column with the loads).
 ENGINES = ("MergeTree", "ReplacingMergeTree", "SummingMergeTree", "AggregatingMergeTree")
@@ -82,7 +82,7 @@ class ClickHouse(Dialect):
         "binary": "String",
     }
 
-    def with_names(self, expression: exp.Expression) -> exp.Expression:
+    def with_names(self, expression: exp.Expression, copy: bool = True) -> exp.Expression:
         # sqlglot spells TIMESTAMP as DateTime: whole seconds from 1970. Casts in loads must keep microseconds
         # (ordered satellite deltas) and reach 1900 (system rows), like the DateTime64(6) columns.
         def widen(node: exp.Expression) -> exp.Expression:
@@ -98,11 +98,34 @@ class ClickHouse(Dialect):
                 node.set("nullable", True if cast else None)
             return node
 
-        return super().with_names(
-            expression.transform(widen).transform(_standard_nulls).transform(_name_projections)
-        )
+        if copy:
+            expression = expression.copy()
+        # In one walk, what `transform` with `widen`, `_standard_nulls`, then `_name_projections` did: they rewrite
+        # nodes of different types, and only a FIRST_VALUE/LAST_VALUE replaced by `_standard_nulls` had its
+        # argument left alone by that transform (not by the others): that subtree is walked with `nulls` off.
+        stack = [(expression, True)]
+        while stack:
+            node, nulls = stack.pop()
+            new = widen(node)
+            if new is not node:  # a type: nothing below it for any of the three
+                expression = replace_node(new, node, expression)
+                continue
+            if nulls:
+                new = _standard_nulls(node)
+                if new is not node:
+                    expression = replace_node(new, node, expression)
+                    node, nulls = new, False
+            _name_projections(node)
+            for value in node.args.values():
+                if type(value) is list:
+                    stack.extend((v, nulls) for v in value if isinstance(v, exp.Expr))
+                elif isinstance(value, exp.Expr):
+                    stack.append((value, nulls))
+        return super().with_names(expression, copy=False)
 
-    def persistent_staging(self, expression: exp.Expression, staged: set[str], schema: str) -> exp.Expression:
+    def persistent_staging(
+        self, expression: exp.Expression, staged: set[str], schema: str, copy: bool = True
+    ) -> exp.Expression:
         # A Memory table in the model's database, replaced when a failed run left one behind.
         def stage(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Table) and not node.args.get("db") and node.name in staged:
@@ -115,7 +138,7 @@ class ClickHouse(Dialect):
                 node.set("properties", exp.Properties(expressions=[*props, exp.EngineProperty(this=exp.var("Memory"))]))
             return node
 
-        return expression.transform(stage)
+        return expression.transform(stage, copy=copy)
 
     def data_type(self, t: ir.Type, nullable: bool = True) -> exp.DataType:
         dt = super().data_type(t)

@@ -37,11 +37,18 @@ def is_plain(name: str) -> bool:
 
 
 def make_identifier(name: str, fold_upper: bool) -> exp.Identifier:
+    text, quoted = spelling(name, fold_upper)
+    return exp.Identifier(this=text, quoted=quoted)
+
+
+@functools.lru_cache(maxsize=65536)  # every identifier of every statement is named per dialect: names repeat
+def spelling(name: str, fold_upper: bool) -> tuple[str, bool]:
+    """(text, quoted) of the identifier that writes `name` by the quoting rule."""
     if is_plain(name):
-        return exp.Identifier(this=name, quoted=False)
+        return name, False
     if fold_upper and PLAIN.match(name):
-        return exp.Identifier(this=name.upper(), quoted=True)
-    return exp.Identifier(this=name, quoted=True)
+        return name.upper(), True
+    return name, True
 
 
 def folds_upper(sqlglot_name: str) -> bool:

@@ -98,6 +98,6 @@ class Redshift(Dialect):
             props.append(exp.SortKeyProperty(this=[self.identifier(c) for c in p.sortkey], compound=False))
         return props
 
-    def with_names(self, expression: exp.Expression) -> exp.Expression:
+    def with_names(self, expression: exp.Expression, copy: bool = True) -> exp.Expression:
         # Casts to text in loads as VARCHAR(65535): the same on Redshift, and PostgreSQL runs them too.
-        return super().with_names(expression.transform(_cast_varchar))
+        return super().with_names(expression.transform(_cast_varchar, copy=copy), copy=False)

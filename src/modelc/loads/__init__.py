@@ -13,6 +13,8 @@ from typing import Literal
 
 from sqlglot import exp
 
+from .sql import node_copy
+
 StepKind = Literal["stage", "check", "count", "apply", "cleanup"]
 LOAD_TS = "load_ts"  # name of the placeholder for the run's load timestamp
 
@@ -51,16 +53,58 @@ def load_ts_placeholder() -> exp.Expression:
     return exp.cast(exp.Placeholder(this=LOAD_TS), exp.DataType.build("timestamp"))
 
 
-def bind_load_ts(expression: exp.Expression, value: exp.Expression | None) -> exp.Expression:
-    """Replace the load-timestamp placeholder by `value` (default: the current timestamp)."""
+def bind_load_ts(expression: exp.Expression, value: exp.Expression | None, copy: bool = True) -> exp.Expression:
+    """Replace the load-timestamp placeholder by `value` (default: the current timestamp); in a copy of
+    `expression` unless `copy` is False."""
     value = value if value is not None else exp.CurrentTimestamp()
+    if copy:
+        return _copy_bound(expression, value)
+    # The placeholder is a leaf: replacing each one found is what `transform` would do, with less work.
+    for node in list(expression.find_all(exp.Placeholder)):
+        if node.name == LOAD_TS:
+            if node is expression:
+                return value.copy()
+            node.replace(value.copy())
+    return expression
 
-    def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Placeholder) and node.name == LOAD_TS:
-            return value.copy()
-        return node
 
-    return expression.transform(swap)
+def _is_load_ts(node: exp.Expr) -> bool:
+    return type(node) is exp.Placeholder and node.name == LOAD_TS
+
+
+def _copy_bound(expression: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """`expression.copy()` with a copy of `value` in place of each load-timestamp placeholder: binding while
+    copying (rendering copies every statement of a plan) saves a walk over each statement."""
+    if _is_load_ts(expression):
+        return value.copy()
+    root = node_copy(expression)
+    stack = [(expression, root)]
+    while stack:
+        node, new = stack.pop()
+        args = new.args
+        for key, vs in node.args.items():
+            if isinstance(vs, exp.Expr):
+                args[key] = _child(vs, new, key, None, value, stack)
+            elif type(vs) is list:
+                args[key] = [
+                    _child(v, new, key, i, value, stack) if isinstance(v, exp.Expr) else v for i, v in enumerate(vs)
+                ]
+            else:
+                args[key] = vs
+    return root
+
+
+def _child(
+    node: exp.Expression, parent: exp.Expression, key: str, index: int | None, value: exp.Expression, stack: list
+) -> exp.Expression:
+    """The copy of `node`, a child of `parent` (its own arguments are filled when `stack` gets to it)."""
+    if not _is_load_ts(node):
+        new = node_copy(node, parent, key, index)
+        stack.append((node, new))
+        return new
+    new = value.copy()
+    new.parent, new.arg_key, new.index = parent, key, index
+    return new
 
 
 def plan_entity(model, name: str, added=None) -> LoadPlan | None:

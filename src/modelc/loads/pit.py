@@ -63,7 +63,8 @@ class _Sql:
         self.temps: list[str] = []
 
     def parse(self, sql: str) -> exp.Expression:
-        return self.h.parse(sql).transform(_months)
+        expression = self.h.parse(sql)  # a new tree: rewritten in place
+        return expression.transform(_months, copy=False) if "_MC_ADD_MONTHS" in sql.upper() else expression
 
     def temp(self, suffix: str) -> str:
         name = q(f"{self.tag}_{suffix}")

@@ -9,6 +9,7 @@ the changed rows, so the load stays change-proportional.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -34,6 +35,16 @@ def strategy(dialect: Dialect) -> str:
     return "delete+insert"
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(sql: str) -> exp.Expression:
+    return parse(sql)
+
+
+def _parse(sql: str) -> exp.Expression:
+    # Dialects with the same flags write the same upsert text: parsed once for all of them (a copy each).
+    return _parsed(sql).copy()
+
+
 def upsert_statements(u: Upsert, dialect: Dialect) -> list[exp.Expression]:
     cols = [q(c) for c in u.columns]
     values = ", ".join(f"c.{c}" for c in cols)
@@ -44,26 +55,26 @@ def upsert_statements(u: Upsert, dialect: Dialect) -> list[exp.Expression]:
         match = " AND ".join(f"{t}.{q(k)} = c.{q(k)}" for k in u.key)
         sets = ", ".join(f"{c} = c.{c}" for c in cols if c not in {q(k) for k in u.key})
         return [
-            parse(
+            _parse(
                 f"MERGE INTO {into} USING {u.changes} AS c ON {match} WHEN MATCHED THEN UPDATE SET {sets} "
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({values})"
             )
         ]
     keys = ", ".join(q(k) for k in u.key)
     key_tuple = keys if len(u.key) == 1 else f"({keys})"
-    insert = parse(f"INSERT INTO {u.target} ({', '.join(cols)}) SELECT {values} FROM {u.changes} AS c")
+    insert = _parse(f"INSERT INTO {u.target} ({', '.join(cols)}) SELECT {values} FROM {u.changes} AS c")
     if dialect.has_update_from:
         match = " AND ".join(f"{u.target}.{q(k)} = c.{q(k)}" for k in u.key)
         sets = ", ".join(f"{c} = c.{c}" for c in cols if c not in {q(k) for k in u.key})
         fresh = " AND ".join(f"t.{q(k)} = c.{q(k)}" for k in u.key)
         return [
-            parse(f"UPDATE {u.target} SET {sets} FROM {u.changes} AS c WHERE {match}"),
-            parse(
+            _parse(f"UPDATE {u.target} SET {sets} FROM {u.changes} AS c WHERE {match}"),
+            _parse(
                 f"INSERT INTO {u.target} ({', '.join(cols)}) SELECT {values} FROM {u.changes} AS c "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {u.target} AS t WHERE {fresh})"
             ),
         ]
-    return [parse(f"DELETE FROM {u.target} WHERE {key_tuple} IN (SELECT {keys} FROM {u.changes})"), insert]
+    return [_parse(f"DELETE FROM {u.target} WHERE {key_tuple} IN (SELECT {keys} FROM {u.changes})"), insert]
 
 
 # sqlglot warns that it cannot spell NULLS LAST in some engines' window ORDER BY; our window
@@ -79,12 +90,16 @@ def render_plan(
     out = []
     staged, schema = _staging(plan) if not dialect.temporary_tables else (set(), "")
     for step in plan.steps:
-        expressions = upsert_statements(step.upsert, dialect) if step.upsert else [step.expression]
+        # The plan is shared by every dialect: its statement is copied once (binding the load timestamp), and the
+        # copy rewritten in place; upsert statements are new.
+        if step.upsert:
+            expressions = [bind_load_ts(e, load_ts, copy=False) for e in upsert_statements(step.upsert, dialect)]
+        else:
+            expressions = [bind_load_ts(step.expression, load_ts)]
         for e in expressions:
-            e = bind_load_ts(e, load_ts)
             if staged:
-                e = dialect.persistent_staging(e, staged, schema)
-            named = dialect.with_names(e)
+                e = dialect.persistent_staging(e, staged, schema, copy=False)
+            named = dialect.with_names(e, copy=False)
             out.append(Rendered(step, named.sql(dialect=dialect.sqlglot_name, pretty=pretty), named))
     return out
 
@@ -95,11 +110,12 @@ def _staging(plan: LoadPlan) -> tuple[set[str], str]:
     staged: set[str] = set()
     schemas: list[str] = []
     for step in plan.steps:
-        for e in (step.expression,) if step.expression is not None else ():
-            for create in e.find_all(exp.Create):
-                if create.find(exp.TemporaryProperty) and isinstance(create.this, exp.Table):
-                    staged.add(create.this.name)
-            schemas += [t.db for t in e.find_all(exp.Table) if t.db and t.name == plan.entity]
+        for node in step.expression.walk() if step.expression is not None else ():  # one walk for both
+            if isinstance(node, exp.Create):
+                if node.find(exp.TemporaryProperty) and isinstance(node.this, exp.Table):
+                    staged.add(node.this.name)
+            elif isinstance(node, exp.Table) and node.db and node.name == plan.entity:
+                schemas.append(node.db)
         if step.upsert is not None:
             schemas.append(parse(f"SELECT * FROM {step.upsert.target}").find(exp.Table).db)
     return staged, (schemas[0] if schemas else "default")
