@@ -31,6 +31,9 @@ class Upsert:
     changes: str
     key: tuple[str, ...]
     columns: tuple[str, ...]
+    # Rows of `changes` with `_mc_op = 'close'` change only these columns of a stored row: a dialect with
+    # UPDATE ... FROM sets just those (engines update column by column) before applying the other rows.
+    narrow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

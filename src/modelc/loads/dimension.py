@@ -34,7 +34,7 @@ import sqlglot
 from sqlglot import exp
 
 from .. import hashing, ir
-from ..plan import CHANGED_AT, IS_DELETED, LOADED_AT, TableSpec
+from ..plan import CHANGED_AT, IS_DELETED, LOADED_AT, UPDATED_AT, TableSpec
 from . import LOAD_TS, LoadPlan, Step, Upsert
 from .sql import READ, Spliced, lit, ne_any, on, parse, q, qt
 
@@ -287,7 +287,7 @@ class DimensionLoad:
             f"SELECT {self._surrogate('c', '_mc_ts')}, {ks}, {', '.join(new_vals)}, c._mc_ts, {open_end}, TRUE"
             f"{tomb_new}, c._mc_ts, {lts}, CAST(NULL AS TIMESTAMP), 'insert', 0 {src}(l.{sk} IS NULL OR {scd2})",
             f"SELECT l.{sk}, {ks}, {stored}, l.{q(self.vf)}, c._mc_ts, FALSE{tomb_l}, l.{q(CHANGED_AT)}, "
-            f"l.{q(LOADED_AT)}, {lts}, 'update', 1 {src}l.{sk} IS NOT NULL AND {scd2}",
+            f"l.{q(LOADED_AT)}, {lts}, 'close', 1 {src}l.{sk} IS NOT NULL AND {scd2}",
             f"SELECT l.{sk}, {ks}, {', '.join(in_place)}, l.{q(self.vf)}, l.{q(self.vt)}, l.{q(self.ic)}{tomb_l}, "
             f"c._mc_ts, l.{q(LOADED_AT)}, {lts}, 'update', 0 {src}l.{sk} IS NOT NULL AND NOT {scd2} AND {scd1}",
         ]
@@ -683,7 +683,7 @@ class DimensionLoad:
         tomb_false = ", FALSE" if self.tomb else ""
         out = [
             f"SELECT l.{q(self.sk)}, {', '.join('l.' + k for k in keys)}, {vals}, l.{q(self.vf)}, {close_at}, FALSE"
-            f"{tomb_false}, l.{q(CHANGED_AT)}, l.{q(LOADED_AT)}, {lts}, 'update', 1 {absent}"
+            f"{tomb_false}, l.{q(CHANGED_AT)}, l.{q(LOADED_AT)}, {lts}, 'close', 1 {absent}"
         ]
         if self.tomb:
             sentinel = self.dim.history.open_end
@@ -743,7 +743,9 @@ class DimensionLoad:
         return steps
 
     def apply(self) -> list[Step]:
-        upsert = Upsert(self.n.target, self.n.changes, (self.sk,), tuple(self.table_columns()))
+        # `close` rows (a simple row's anchor, a snapshot delete) change only the validity and the update time
+        narrow = (self.vt, self.ic, UPDATED_AT) if self.versioned else ()
+        upsert = Upsert(self.n.target, self.n.changes, (self.sk,), tuple(self.table_columns()), narrow)
         return [Step("apply", None, "upsert", upsert=upsert)]
 
     def counts(self) -> Step:

@@ -46,6 +46,20 @@ def _parse(sql: str) -> exp.Expression:
 
 
 def upsert_statements(u: Upsert, dialect: Dialect) -> list[exp.Expression]:
+    if u.narrow and dialect.has_update_from:
+        t = "t" if dialect.merge_target_alias else u.target
+        target = f"{u.target} AS t" if dialect.merge_target_alias else u.target
+        match = " AND ".join(f"{t}.{q(k)} = c.{q(k)}" for k in u.key)
+        sets = ", ".join(f"{q(c)} = c.{q(c)}" for c in u.narrow)
+        narrow = [
+            _parse(f"UPDATE {target} SET {sets} FROM {u.changes} AS c WHERE c._mc_op = 'close' AND {match}"),
+            _parse(f"DELETE FROM {u.changes} WHERE _mc_op = 'close'"),
+        ]
+        return narrow + _upsert(u, dialect)
+    return _upsert(u, dialect)
+
+
+def _upsert(u: Upsert, dialect: Dialect) -> list[exp.Expression]:
     cols = [q(c) for c in u.columns]
     values = ", ".join(f"c.{c}" for c in cols)
     if dialect.has_merge:

@@ -830,7 +830,7 @@ SELECT
   l.dw_changed_at AS dw_changed_at,
   l.dw_loaded_at AS dw_loaded_at,
   CAST(CURRENT_TIMESTAMP() AS Nullable(DateTime64(6))),
-  'update',
+  'close',
   1
 FROM lat AS l
 JOIN dw._mc_customer_classified AS a

@@ -797,7 +797,7 @@ SELECT
   l.dw_changed_at,
   l.dw_loaded_at,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP),
-  'update',
+  'close',
   1
 FROM lat AS l
 JOIN _mc_customer_classified AS a
@@ -1002,6 +1002,15 @@ WHERE
     WHERE
       customer_key = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
   );
+
+UPDATE vault_b.customer AS t SET valid_to = c.valid_to, is_current = c.is_current, dw_updated_at = c.dw_updated_at
+FROM _mc_customer_changes AS c
+WHERE
+  c._mc_op = 'close' AND t.customer_key = c.customer_key;
+
+DELETE FROM _mc_customer_changes
+WHERE
+  _mc_op = 'close';
 
 MERGE INTO vault_b.customer AS t
 USING _mc_customer_changes AS c

@@ -805,7 +805,7 @@ SELECT
   l.dw_changed_at,
   l.dw_loaded_at,
   CAST(GETDATE() AS TIMESTAMP),
-  'update',
+  'close',
   1
 FROM lat AS l
 JOIN _mc_customer_classified AS a
@@ -1011,6 +1011,15 @@ WHERE
     WHERE
       customer_key = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
   );
+
+UPDATE vault_b.customer SET valid_to = c.valid_to, is_current = c.is_current, dw_updated_at = c.dw_updated_at
+FROM _mc_customer_changes AS c
+WHERE
+  c._mc_op = 'close' AND vault_b.customer.customer_key = c.customer_key;
+
+DELETE FROM _mc_customer_changes
+WHERE
+  _mc_op = 'close';
 
 MERGE INTO vault_b.customer
 USING _mc_customer_changes AS c

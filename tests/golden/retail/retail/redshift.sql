@@ -597,7 +597,7 @@ SELECT
   l.dw_changed_at,
   l.dw_loaded_at,
   CAST(GETDATE() AS TIMESTAMP),
-  'update',
+  'close',
   1
 FROM lat AS l
 JOIN _mc_customer_classified AS a
@@ -743,6 +743,15 @@ WHERE
     WHERE
       customer_key = 'ffffffffffffffffffffffffffffffff'
   );
+
+UPDATE retail.customer SET valid_to = c.valid_to, is_current = c.is_current, dw_updated_at = c.dw_updated_at
+FROM _mc_customer_changes AS c
+WHERE
+  c._mc_op = 'close' AND retail.customer.customer_key = c.customer_key;
+
+DELETE FROM _mc_customer_changes
+WHERE
+  _mc_op = 'close';
 
 MERGE INTO retail.customer
 USING _mc_customer_changes AS c
