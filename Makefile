@@ -42,8 +42,15 @@ test: $(STAMP)
 
 # Benchmarks (not part of `make test`): start-up, compile scale, editor latency, loads on DuckDB
 # against hand-written SQL (and dbt / SQLMesh when /tmp/benchvenv has them); writes bench/results.md.
+# dbt and SQLMesh, the peers the load benchmark runs beside modelc, live in their own venv (bench/peers.py);
+# installed once when the package registry has them, skipped (and said so in results.md) when not.
+PEERS_VENV ?= /tmp/benchvenv
+
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	test -x $(PEERS_VENV)/bin/dbt || ($(PY) -m venv $(PEERS_VENV) && \
+	  $(PEERS_VENV)/bin/pip install -q dbt-duckdb 'dbt-core<1.12' sqlmesh) || \
+	  echo "bench: dbt/SQLMesh not installable here; the load benchmark runs without them"
+	PEERS_VENV=$(PEERS_VENV) $(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis

@@ -2,7 +2,9 @@
 updated_at_as_valid_from, invalidate_hard_deletes) on the same Parquet batches, each batch a whole
 process, as their users run them. They live in a separate venv (never modelc's):
 
-    python3 -m venv /tmp/benchvenv && /tmp/benchvenv/bin/pip install dbt-duckdb 'dbt-core<1.12' sqlmesh
+    python3 -m venv /tmp/benchvenv && /tmp/benchvenv/bin/pip install dbt-duckdb "dbt-core<1.12" sqlmesh
+
+(`make bench` does this once, ~30 s here).
 
 `PEERS_VENV` overrides the location. Without it the peers are skipped and results.md says so.
 """
