@@ -267,3 +267,26 @@ def test_credentials_in_a_url_are_refused_and_never_printed(retail, capsys):
             assert "s3cret" not in captured.out + captured.err
     assert main(["run", str(retail), "--var", "batch=1", "--target", "mysql://db"]) == 2
     assert "unknown kind of target" in capsys.readouterr().err
+
+
+def test_runs_of_one_model_object_plan_each_entity_once(retail, monkeypatch):
+    """In one process the same model object is planned once (plans are immutable; the load timestamp is
+    bound when rendering): the second run builds no plan, and both runs load the same tables."""
+    import datetime as dt
+
+    from modelc import runtime
+    from modelc.loader import load_file
+
+    model = load_file(str(retail)).model
+    built: list[str] = []
+    real = runtime.plan_entity
+    monkeypatch.setattr(runtime, "plan_entity", lambda m, name, added=None: built.append(name) or real(m, name, added))
+    db = f"duckdb://{retail.parent / 'twice.duckdb'}"
+    first = runtime.run(model, db, variables={"batch": "1"}, load_ts=dt.datetime(2024, 1, 10))
+    planned = len(built)
+    second = runtime.run(model, db, variables={"batch": "2"}, load_ts=dt.datetime(2024, 2, 10))
+    assert first.ok and second.ok
+    assert planned > 0 and len(built) == planned  # nothing planned again
+    other = load_file(str(retail)).model  # an equal but different model object is planned afresh
+    runtime.run(other, db, variables={"batch": "2"}, load_ts=dt.datetime(2024, 2, 11))
+    assert len(built) == 2 * planned

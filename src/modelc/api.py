@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from sqlglot import exp
 from . import __version__, dialects, ir, plan
 from .ast import NO_SPAN
 from .diagnostics import Diagnostic, has_errors
+from .memo import PerModel
 
 if TYPE_CHECKING:
     from .loader import LoadResult
@@ -180,9 +180,8 @@ def _loads(model: ir.Model, d: dialects.Dialect) -> list[Statement]:
     return out
 
 
-_plans_cache: dict[int, tuple[ir.Model, list]] = {}
-_plans_lock = threading.Lock()
-_PLANS_CACHE_SIZE = 2  # one model for several dialects; plans are large, the language server makes many
+# one model for several dialects; plans are large, and the language server makes many models
+_load_plans_kept: PerModel[list] = PerModel(2)
 
 
 def _load_plans(model: ir.Model) -> list:
@@ -190,13 +189,6 @@ def _load_plans(model: ir.Model) -> list:
     (plans are dialect-neutral and rendering copies them), like `plan.build`."""
     from .loads import plan_entity
 
-    with _plans_lock:
-        hit = _plans_cache.get(id(model))
-        if hit is not None and hit[0] is model:
-            return hit[1]
-    plans = [(name, p) for name in plan.build(model).order if (p := plan_entity(model, name)) is not None]
-    with _plans_lock:
-        if len(_plans_cache) >= _PLANS_CACHE_SIZE:
-            _plans_cache.pop(next(iter(_plans_cache)))
-        _plans_cache[id(model)] = (model, plans)
-    return plans
+    return _load_plans_kept.get(
+        model, lambda: [(name, p) for name in plan.build(model).order if (p := plan_entity(model, name)) is not None]
+    )

@@ -8,7 +8,6 @@ documented in docs/dialects.md; the names of generated columns are the constants
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from sqlglot.errors import SqlglotError
 from . import graph, ir
 from .ast import NO_SPAN, Span
 from .diagnostics import Diagnostic, did_you_mean, error, warning
+from .memo import PerModel
 
 # ---- names of generated columns (one place) ---------------------------------------------
 KEY_SUFFIX = "_key"  # dimension surrogate key, fact reference keys
@@ -108,23 +108,12 @@ class ModelPlan:
 
 # ---- building ------------------------------------------------------------------------------
 
-_cache: dict[int, tuple[ir.Model, ModelPlan]] = {}
-_cache_lock = threading.Lock()
-_CACHE_SIZE = 16
+_plans: PerModel[ModelPlan] = PerModel(16)
 
 
 def build(model: ir.Model) -> ModelPlan:
     """The plan of `model`; built once per model object, then reused for every dialect."""
-    with _cache_lock:
-        hit = _cache.get(id(model))
-        if hit is not None and hit[0] is model:
-            return hit[1]
-    plan = _build(model)
-    with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[id(model)] = (model, plan)
-    return plan
+    return _plans.get(model, lambda: _build(model))
 
 
 def _build(model: ir.Model) -> ModelPlan:

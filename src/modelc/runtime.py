@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from . import ir
 from .loads import LoadPlan, plan_entity
+from .memo import PerModel
 from .targets import RunError, Target, open_target
 from .targets.duckdb import CATALOG, DuckDBTarget, Wrapped, database_path, open_database
 
@@ -299,22 +300,14 @@ class TestResult:
     rows: tuple[tuple, ...]  # a few failing rows
 
 
-_plans: dict[tuple[int, str, tuple], tuple[ir.Model, LoadPlan | None]] = {}
-_PLANS_KEPT = 256  # entity plans; an embedding process that loads the same model again skips planning
+_entity_plans: PerModel[LoadPlan | None] = PerModel(256)  # a process that loads a model again skips planning
 
 
 def _entity_plan(model: ir.Model, name: str, added: Mapping[str, dt.datetime] | None) -> LoadPlan | None:
     """`plan_entity`, kept for the next run of the same model object (plans are immutable and dialect-neutral;
     the load timestamp is bound when rendering)."""
-    key = (id(model), name, tuple(sorted((added or {}).items())))
-    hit = _plans.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    plan = plan_entity(model, name, added)
-    if len(_plans) >= _PLANS_KEPT:
-        _plans.pop(next(iter(_plans)))
-    _plans[key] = (model, plan)
-    return plan
+    key = (name, tuple(sorted((added or {}).items())))
+    return _entity_plans.get(model, lambda: plan_entity(model, name, added), key)
 
 
 def _connect_existing(target: str) -> Target:

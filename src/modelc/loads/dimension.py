@@ -223,6 +223,10 @@ class DimensionLoad:
             f"AND c.{q(self.ic)})) AS x WHERE _mc_rn = 1"
         )
 
+    def _open_latest(self) -> str:
+        """The key's latest version `l` is open: current, and not a tombstone."""
+        return f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+
     def _noop(self) -> str:
         """`WHEN ... THEN 'noop'`: a row that changes nothing, kept out of the chain pipeline.
 
@@ -230,13 +234,11 @@ class DimensionLoad:
         version, which is open (current, not a tombstone) and holds exactly the row's values (null-safe;
         a value the stored row does not know yet is not "equal" here). Such a row would be a chain row
         that joins the latest version's group and leaves it as it is; the key still counts as present
-        (snapshot deletes read the batch table), and `fill` / scd1 `all` read noop rows as chain rows.
+        (it is in the batch, so never `absent`), and `fill` / scd1 `all` read noop rows as chain rows.
         """
         conds = ["b._mc_n = 1", "NOT b._mc_del", f"b._mc_ts >= l.{q(CHANGED_AT)}"]
         if self.versioned:
-            conds.append(f"l.{q(self.ic)}")
-            if self.tomb:
-                conds.append(f"NOT l.{q(IS_DELETED)}")
+            conds.append(self._open_latest())
         conds += [f"b.{q(c)} IS NOT DISTINCT FROM l.{q(c)}" for c in self.cols]
         return f"WHEN {' AND '.join(conds)} THEN 'noop' "
 
@@ -255,7 +257,7 @@ class DimensionLoad:
         if not self._fast_path():
             return "", ""
         one = "b._mc_n = 1 AND NOT b._mc_del"
-        open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+        open_latest = self._open_latest()
         return (
             f"WHEN l.{q(self.sk)} IS NULL AND {one} THEN 'simple' ",
             f"WHEN {one} AND {open_latest} AND b._mc_ts > l.{q(CHANGED_AT)} AND b._mc_ts > l.{q(self.vf)} "
@@ -295,7 +297,7 @@ class DimensionLoad:
     def stage_classified(self) -> list[Step]:
         s2 = self.by_scd[2]
         if self.versioned:
-            open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+            open_latest = self._open_latest()
             deleted_at = (
                 f"(CASE WHEN l.{q(IS_DELETED)} THEN l.{q(self.vf)} ELSE l.{q(self.vt)} END)"
                 if self.tomb
@@ -346,7 +348,7 @@ class DimensionLoad:
             select = ", ".join(
                 f"COALESCE(b.{q(c)}, l.{q(c)}) AS {q(c)}" if c in self.keys else f"b.{q(c)}" for c in batch_cols
             )
-            open_latest = f"l.{q(self.ic)}" + (f" AND NOT l.{q(IS_DELETED)}" if self.tomb else "")
+            open_latest = self._open_latest()
             absent = f"WHEN b.{q(self.keys[0])} IS NULL THEN 'absent' "
             join = f"FULL JOIN lat AS l ON {on(self.keys, 'b', 'l')} WHERE b.{q(self.keys[0])} IS NOT NULL "
             join += f"OR ({open_latest})"
